@@ -1,0 +1,74 @@
+"""Rules that relate keys in different parts of the stack config.
+
+They run even when other parts are invalid, on whatever did validate, so that one run reports
+every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from config.errors import Problem
+from config.models import TenantConfig
+from config.registry_policy import registry_violations
+
+
+@dataclass(frozen=True)
+class CrossView:
+    """What the cross-key rules look at: the parts of the config they relate."""
+
+    platform_namespace: str | None
+    datakit_names: frozenset[str] | None
+    tenants: tuple[tuple[int, TenantConfig], ...]
+    registry_host: str | None = None
+    values_overrides: dict | None = None
+
+
+def cross_problems(view: CrossView) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _unique(view.tenants, "name")
+    problems += _unique(view.tenants, "namespace")
+    if view.registry_host and view.values_overrides:
+        problems += [
+            Problem(f"platform.valuesOverrides.{path}", rule)
+            for path, rule in registry_violations(view.values_overrides, view.registry_host)
+        ]
+    for index, tenant in view.tenants:
+        if view.platform_namespace is not None and tenant.namespace == view.platform_namespace:
+            problems.append(
+                Problem(
+                    f"tenants[{index}].namespace",
+                    f"{tenant.namespace!r} is the platform namespace; a tenant needs its own",
+                )
+            )
+        if view.datakit_names is None:
+            continue
+        for position, kit in enumerate(tenant.datakits):
+            if kit not in view.datakit_names:
+                known = ", ".join(sorted(view.datakit_names)) or "none"
+                problems.append(
+                    Problem(
+                        f"tenants[{index}].datakits[{position}]",
+                        f"{kit!r} is not defined under 'datakits' (defined: {known})",
+                    )
+                )
+    return problems
+
+
+def _unique(tenants: Iterable[tuple[int, TenantConfig]], field: str) -> list[Problem]:
+    first_seen: dict[str, int] = {}
+    problems = []
+    for index, tenant in tenants:
+        value = getattr(tenant, field)
+        if value in first_seen:
+            problems.append(
+                Problem(
+                    f"tenants[{index}].{field}",
+                    f"{value!r} is already used by tenants[{first_seen[value]}]; "
+                    f"tenant {field}s must be unique",
+                )
+            )
+        else:
+            first_seen[value] = index
+    return problems

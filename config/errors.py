@@ -1,0 +1,137 @@
+"""Config problems as one line each: ``<key path>: <bad value> <rule>``.
+
+Pydantic's errors are translated here so that a platform engineer reads the stack file's own key
+names (camelCase, ``tenants[1].namespace``) and never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class FieldError(ValueError):
+    """Raised by a model validator to blame one field of the model rather than the whole model."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config. A ``RunError`` so that the Pulumi CLI prints it without a traceback."""
+
+    def __init__(self, problems: list[Problem], source: str = "stack config"):
+        self.problems = problems
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source} is invalid ({count}):\n{lines}")
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return ""
+    text = repr(value)
+    return (text[:77] + "...'" if len(text) > 80 else text) + " "
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the key at ``loc`` (used to suggest the right key name)."""
+    current: Any = root
+    for part in loc:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or name: f for name, f in current.model_fields.items()}
+            if part not in fields:
+                return None
+            current = fields[part].annotation
+        elif origin in (list, dict):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unknown_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    model = _model_at(root, loc[:-1])
+    if model is None:
+        return "is not a known key"
+    allowed = sorted(f.alias or name for name, f in model.model_fields.items())
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"is not a known key (allowed: {', '.join(allowed)}){hint}"
+
+
+_RULES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping of keys",
+    "model_attributes_type": "must be a mapping of keys",
+    "greater_than": "must be a positive integer",
+}
+
+
+def problems_from(error: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> list[Problem]:
+    problems = []
+    for err in error.errors():
+        loc = prefix + tuple(err["loc"])
+        kind = err["type"]
+        cause = (err.get("ctx") or {}).get("error")
+        if kind == "extra_forbidden":
+            # Never echo the value: a misplaced secret would be printed.
+            problems.append(Problem(key_path(loc), _unknown_key(root, loc)))
+        elif isinstance(cause, FieldError):
+            problems.append(Problem(key_path(loc + (cause.field,)), str(cause)))
+        elif kind == "value_error":
+            value = _show(err["input"]) if loc and loc[-1] != "[key]" or "[key]" in loc else ""
+            problems.append(Problem(key_path(loc), f"{value}{cause or err['msg']}"))
+        elif kind in ("missing",):
+            problems.append(Problem(key_path(loc), _RULES[kind]))
+        else:
+            rule = _RULES.get(kind) or err["msg"].replace("Input should be", "must be")
+            if kind == "too_short" and (err.get("ctx") or {}).get("min_length") == 1:
+                rule = "must not be empty"
+            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{rule}"))
+    return problems

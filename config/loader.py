@@ -1,0 +1,132 @@
+"""Validate the stack config and read it from the Pulumi runtime, reporting every problem at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
+
+from config.cross_checks import CrossView, cross_problems
+from config.errors import ConfigError, Problem, problems_from
+from config.models import ArtifactoryConfig, PlatformConfig, StackConfig, TenantConfig
+from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, Secrets
+
+PROJECT = "astronomer-platform"
+
+
+def validate(raw: dict[str, Any], secrets_present: set[str], secure_keys: set[str]) -> StackConfig:
+    """Validate the non-secret keys ``raw`` and the presence of the secret keys.
+
+    ``secure_keys`` names the keys whose value holds an encrypted (``secure:``) part. Raises
+    ``ConfigError`` listing every problem; returns the validated config otherwise.
+    """
+    problems = [
+        Problem(key, "holds a secure value; keep each secret in its own top-level key "
+                f"({', '.join(SECRET_KEYS)}), never inside a structured key")
+        for key in sorted(secure_keys - set(SECRET_KEYS))
+    ]
+    problems += _secret_problems(secrets_present)
+    try:
+        stack = StackConfig.model_validate(raw)
+    except ValidationError as error:
+        problems += problems_from(error, StackConfig)
+        problems += cross_problems(_salvage(raw))
+        raise ConfigError(problems) from None
+    problems += cross_problems(
+        CrossView(
+            platform_namespace=stack.platform.namespace,
+            datakit_names=frozenset(stack.datakits),
+            tenants=tuple(enumerate(stack.tenants)),
+            registry_host=stack.artifactory.host,
+            values_overrides=stack.platform.values_overrides,
+        )
+    )
+    if problems:
+        raise ConfigError(problems)
+    return stack
+
+
+def _secret_problems(present: set[str]) -> list[Problem]:
+    problems = [
+        Problem(name, f"is required: set it with `pulumi config set --secret {name}`")
+        for name in REQUIRED_SECRETS
+        if name not in present
+    ]
+    tls = present & set(OPTIONAL_SECRETS)
+    if len(tls) == 1:
+        missing = (set(OPTIONAL_SECRETS) - tls).pop()
+        problems.append(Problem(missing, f"is required when {tls.pop()} is set (set both or neither)"))
+    return problems
+
+
+def _salvage(raw: dict[str, Any]) -> CrossView:
+    """The parts of an invalid config that did validate, for the cross-key rules."""
+
+    def valid(model, data):
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            return None
+
+    platform = valid(PlatformConfig, raw.get("platform"))
+    artifactory = valid(ArtifactoryConfig, raw.get("artifactory"))
+    datakits = raw.get("datakits")
+    tenants = raw.get("tenants") if isinstance(raw.get("tenants"), list) else []
+    parsed = ((index, valid(TenantConfig, item)) for index, item in enumerate(tenants))
+    return CrossView(
+        platform_namespace=platform.namespace if platform else None,
+        datakit_names=frozenset(datakits) if isinstance(datakits, dict) else None,
+        tenants=tuple((index, tenant) for index, tenant in parsed if tenant is not None),
+        registry_host=artifactory.host if artifactory else None,
+        values_overrides=platform.values_overrides if platform else None,
+    )
+
+
+def split_config(
+    values: Mapping[str, str], secret_keys: set[str]
+) -> tuple[dict[str, Any], set[str], set[str]]:
+    """Runtime config (``project:key`` -> text) as the non-secret keys (parsed), the secret keys
+    present, and the keys holding an encrypted value. Keys of other namespaces are ignored."""
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {}
+    present: set[str] = set()
+    secure: set[str] = set()
+    for full_key in sorted(values):
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        if full_key in secret_keys:
+            secure.add(key)
+        if key in SECRET_KEYS:
+            present.add(key)
+        elif key not in secure:
+            raw[key] = _parse(values[full_key])
+    return raw, present, secure
+
+
+def _parse(value: str) -> Any:
+    # The engine hands structured values over as JSON text and plain values as text.
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    return parsed if isinstance(parsed, (dict, list)) else value
+
+
+def load() -> tuple[StackConfig, Secrets]:
+    """Read and validate this stack's config from the Pulumi runtime."""
+    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    values = {name: runtime_config.get_config(name) for name in names}
+    secret_keys = {name for name in names if runtime_config.is_config_secret(name)}
+    raw, present, secure = split_config(values, secret_keys)
+    for key in sorted(present - secure):
+        pulumi.log.warn(
+            f"{key} is stored unencrypted in the stack file; it is still handled as a secret, "
+            f"but re-set it with `pulumi config set --secret {key}`"
+        )
+    stack = validate(raw, present, secure)
+    return stack, Secrets.from_config(pulumi.Config(PROJECT))

@@ -1,0 +1,62 @@
+"""Read a ``Pulumi.<stack>.yaml`` without the Pulumi CLI or its passphrase.
+
+Encrypted (``secure:``) values stay opaque: they become the placeholder ``[secret]`` and their keys
+are reported as secret, as the engine would report them. Used by the offline render and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.loader import PROJECT, split_config, validate
+from config.models import StackConfig
+from config.secrets import REQUIRED_SECRETS
+
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def _hide_secure(value: Any) -> tuple[Any, bool]:
+    """The value with every ``{secure: ...}`` replaced by the placeholder, and whether it had one."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {k: _hide_secure(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_hide_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[str]]:
+    """Runtime config (``project:key`` -> text, as the engine passes it) and its secret keys.
+
+    With ``fill_missing_secrets``, required secrets that the file does not hold (they are set per
+    machine with ``pulumi config set --secret``) get the placeholder, so the program can run offline.
+    """
+    document = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for full_key, value in (document.get("config") or {}).items():
+        shown, secret = _hide_secure(value)
+        config[full_key] = shown if isinstance(shown, str) else json.dumps(shown)
+        if secret:
+            secret_keys.append(full_key)
+    if fill_missing_secrets:
+        for name in REQUIRED_SECRETS:
+            full_key = f"{PROJECT}:{name}"
+            if full_key not in config:
+                config[full_key] = SECRET_PLACEHOLDER
+                secret_keys.append(full_key)
+    return config, secret_keys
+
+
+def validate_file(path: Path) -> StackConfig:
+    """Validate a stack file as the program would, with the secrets an operator sets per machine."""
+    values, secret_keys = read(path, fill_missing_secrets=True)
+    raw, present, secure = split_config(values, set(secret_keys))
+    return validate(raw, present, secure)

@@ -1,0 +1,82 @@
+"""Shared fixtures: stack config as the engine would pass it, and the program run under mocks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.loader import PROJECT
+from config.stack_file import read
+from offline import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "prod")
+
+
+def stack_document(stack: str) -> dict[str, Any]:
+    """The ``astronomer-platform:`` keys of a committed stack file, without the prefix."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{PROJECT}:")}
+
+
+def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
+    """Runtime config for ``document`` plus secrets given in plain text (marked secret)."""
+    config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in document.items()}
+    secrets = secrets if secrets is not None else TEST_SECRETS
+    config |= {f"{PROJECT}:{k}": v for k, v in secrets.items()}
+    return config, [f"{PROJECT}:{k}" for k in secrets]
+
+
+# Distinctive values, so a test can search every rendered byte for them.
+TEST_SECRETS = {
+    "artifactoryPassword": "artifactory-PASSWORD-7f3a",
+    "databaseConnection": "postgres://astro:DB-PASSWORD-91c2@db.corp.company.com:5432",
+    "delineaPassword": "delinea-PASSWORD-55e0",
+}
+
+
+def synthetic_tenants(count: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"lob{i:04d}",
+            "image": f"lob{i:04d}-airflow:1.0.{i}",
+            "maxWorkers": 1 + i % 10,
+            "datakits": ["sqlserver-bronze"],
+            "kerberos": {"principal": f"svc-lob{i:04d}@CORP.COMPANY.COM", "keytabSecretId": 10000 + i},
+            "adminGroups": [f"astro-lob{i:04d}-admins"],
+        }
+        for i in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def document() -> Callable[[str], dict[str, Any]]:
+    """A fresh, mutable copy of a committed stack's config."""
+    return lambda stack="dev": copy.deepcopy(stack_document(stack))
+
+
+def run_document(document: dict[str, Any], stack: str = "dev", secrets: dict[str, str] | None = None):
+    config, secret_keys = runtime_config(document, secrets)
+    return engine.run(config, secret_keys, stack=stack)
+
+
+@pytest.fixture(scope="session")
+def recordings() -> dict[str, engine.Recording]:
+    """Each committed stack run once under mocks, with the test secrets."""
+    return {stack: run_document(stack_document(stack), stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def committed_runs() -> dict[str, engine.Recording]:
+    """Each committed stack file run exactly as the offline render runs it."""
+    runs = {}
+    for stack in STACKS:
+        config, secret_keys = read(ROOT / f"Pulumi.{stack}.yaml", fill_missing_secrets=True)
+        runs[stack] = engine.run(config, secret_keys, stack=stack)
+    return runs

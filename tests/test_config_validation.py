@@ -1,0 +1,282 @@
+"""Every validation rule has a failing case that names the key path and the rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.errors import ConfigError
+from config.loader import validate
+from config.secrets import REQUIRED_SECRETS
+from config.stack_file import validate_file
+from tests.conftest import ROOT, STACKS, stack_document
+
+ALL_SECRETS = set(REQUIRED_SECRETS)
+
+
+def problems(document, present=frozenset(ALL_SECRETS), secure=None) -> list[str]:
+    try:
+        validate(document, set(present), set(present) if secure is None else secure)
+    except ConfigError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
+def tenant(doc, index=0):
+    return doc["tenants"][index]
+
+
+def set_path(doc, path, value):
+    *parents, last = path
+    target = doc
+    for part in parents:
+        target = target[part]
+    target[last] = value
+
+
+# (description, key path in the document, bad value, expected error path, expected rule fragment)
+RULES = [
+    ("tenant name RFC 1123", ("tenants", 0, "name"), "Finance", "tenants[0].name", "RFC 1123"),
+    ("tenant name too long", ("tenants", 0, "name"), "a" * 64, "tenants[0].name", "at most 63"),
+    ("namespace RFC 1123", ("tenants", 1, "namespace"), "Airflow_Mkt", "tenants[1].namespace", "RFC 1123"),
+    ("default namespace too long", ("tenants", 0, "name"), "f" * 60, "tenants[0].name", "longer than 63"),
+    ("platform namespace RFC 1123", ("platform", "namespace"), "Astro!", "platform.namespace", "RFC 1123"),
+    ("maxWorkers zero", ("tenants", 0, "maxWorkers"), 0, "tenants[0].maxWorkers", "positive integer"),
+    ("maxWorkers negative", ("tenants", 0, "maxWorkers"), -3, "tenants[0].maxWorkers", "positive integer"),
+    ("maxWorkers string", ("tenants", 0, "maxWorkers"), "10", "tenants[0].maxWorkers", "integer"),
+    ("maxWorkers float", ("tenants", 0, "maxWorkers"), 2.5, "tenants[0].maxWorkers", "integer"),
+    ("quota cpu syntax", ("tenants", 0, "quota"), {"cpu": "lots", "memory": "64Gi"}, "tenants[0].quota.cpu",
+     "Kubernetes quantity"),
+    ("quota memory syntax", ("tenants", 0, "quota"), {"cpu": "60", "memory": "64GB"},
+     "tenants[0].quota.memory", "Kubernetes quantity"),
+    ("quota below the platform", ("tenants", 0, "quota"), {"cpu": "2", "memory": "512Gi"},
+     "tenants[0].quota.cpu", "below the platform's own quota"),
+    ("host with scheme", ("artifactory", "host"), "https://artifactory.company.com", "artifactory.host",
+     "without a scheme"),
+    ("host with path", ("artifactory", "host"), "artifactory.company.com/astronomer", "artifactory.host",
+     "without a path"),
+    ("chart version latest", ("platform", "chartVersion"), "latest", "platform.chartVersion", "exact chart version"),
+    ("chart version range", ("platform", "chartVersion"), "^2.1.0", "platform.chartVersion", "exact chart version"),
+    ("chart version wildcard", ("platform", "chartVersion"), "2.1.x", "platform.chartVersion", "exact chart version"),
+    ("chart line unsupported", ("platform", "chartVersion"), "0.36.4", "platform.chartVersion",
+     "supported chart line"),
+    ("base domain with scheme", ("platform", "baseDomain"), "https://astro.company.com", "platform.baseDomain",
+     "valid DNS domain"),
+    ("base domain single label", ("platform", "baseDomain"), "astro", "platform.baseDomain", "valid DNS domain"),
+    ("base domain bad label", ("platform", "baseDomain"), "astro_dev.company.com", "platform.baseDomain",
+     "valid DNS domain"),
+    ("tenant image from another registry", ("tenants", 0, "image"), "docker.io/library/airflow:2.9",
+     "tenants[0].image", "names a registry"),
+    ("tenant image without tag", ("tenants", 0, "image"), "finance-airflow", "tenants[0].image", "name:tag"),
+    ("tenant image with host", ("tenants", 0, "image"), "artifactory.company.com/deployments/finance:1",
+     "tenants[0].image", "names a registry"),
+    ("sidecar image from another registry", ("kerberos", "sidecarImage"), "quay.io/x/krb:1",
+     "kerberos.sidecarImage", "names a registry"),
+    ("renew interval not positive", ("kerberos", "renewIntervalSeconds"), 0, "kerberos.renewIntervalSeconds",
+     "positive integer"),
+    ("renew too close to lifetime", ("kerberos", "renewIntervalSeconds"), 35800,
+     "kerberos.renewIntervalSeconds", "at least 300 s below ticketLifetimeSeconds"),
+    ("empty KDC list", ("kerberos", "kdcs"), [], "kerberos.kdcs", "must not be empty"),
+    ("KDC with scheme", ("kerberos", "kdcs"), ["tcp://kdc1"], "kerberos.kdcs[0]", "host name"),
+    ("realm lower case", ("kerberos", "realm"), "corp.company.com", "kerberos.realm", "Kerberos realm"),
+    ("principal with _HOST", ("tenants", 0, "kerberos", "principal"), "svc/_HOST@CORP.COMPANY.COM",
+     "tenants[0].kerberos.principal", "_HOST"),
+    ("principal without realm", ("tenants", 0, "kerberos", "principal"), "svc-airflow",
+     "tenants[0].kerberos.principal", "name[/instance]@REALM"),
+    ("python version as a number", ("images", "pythonVersion"), 3.1, "images.pythonVersion", "string"),
+    ("helm repo not https", ("artifactory", "helmRepoUrl"), "http://artifactory.company.com/helm",
+     "artifactory.helmRepoUrl", "https://"),
+    ("reserved Airflow variable", ("tenants", 1, "airflow", "variables", "environment"), "x",
+     "tenants[1].airflow.variables", "set by the platform"),
+    ("egress CIDR", ("tenancy", "egress", "kdcCidrs"), ["10.20.0.300/32"], "tenancy.egress.kdcCidrs[0]",
+     "CIDR block"),
+    ("pod security level", ("tenancy", "podSecurity", "enforce"), "strict", "tenancy.podSecurity.enforce",
+     "'privileged', 'baseline' or 'restricted'"),
+    ("release name too long for Helm", ("platform", "releaseName"), "a" * 54, "platform.releaseName", "53"),
+    ("datakit version tag", ("datakits", "oracle-bronze", "version"), "2.0 beta", "datakits.oracle-bronze.version",
+     "image tag"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "path", "rule"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
+def test_rule_names_key_path_and_rule(document, key, value, path, rule):
+    doc = document("dev")
+    set_path(doc, key, value)
+    found = problems(doc)
+    assert any(p.startswith(f"{path}: ") and rule in p for p in found), found
+
+
+def test_committed_values_pass(document):
+    assert problems(document("dev")) == []
+
+
+@pytest.mark.parametrize(("where", "typo", "suggestion"), [
+    (("tenants", 0), "maxWorker", "maxWorkers"),
+    (("platform",), "chartVersions", "chartVersion"),
+    ((), "tenant", "tenants"),
+    (("kerberos", "delinea"), "user", "username"),
+])
+def test_unknown_keys_are_rejected_with_a_suggestion(document, where, typo, suggestion):
+    doc = document("dev")
+    target = doc
+    for part in where:
+        target = target[part]
+    target[typo] = 1
+    prefix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where).lstrip(".")
+    path = f"{prefix}.{typo}" if prefix else typo
+    found = problems(doc)
+    hint = f"did you mean {suggestion!r}"
+    assert any(p.startswith(f"{path}: is not a known key") and hint in p for p in found), found
+
+
+def test_unknown_key_never_echoes_its_value(document):
+    doc = document("dev")
+    doc["artifactory"]["password"] = "hunter2-plaintext"
+    found = problems(doc)
+    assert any(p.startswith("artifactory.password: is not a known key") for p in found)
+    assert not any("hunter2" in p for p in found)
+
+
+def test_duplicate_tenant_name_and_namespace(document):
+    doc = document("dev")
+    doc["tenants"][2]["name"] = "finance"
+    doc["tenants"][1]["namespace"] = "airflow-finance"
+    found = problems(doc)
+    assert any(p.startswith("tenants[2].name: 'finance' is already used by tenants[0]") for p in found), found
+    assert any(p.startswith("tenants[1].namespace: 'airflow-finance' is already used by tenants[0]") for p in found)
+
+
+def test_tenant_in_platform_namespace(document):
+    doc = document("dev")
+    doc["tenants"][0]["namespace"] = "astronomer"
+    assert any(p.startswith("tenants[0].namespace: 'astronomer' is the platform namespace") for p in problems(doc))
+
+
+def test_tenant_datakit_must_be_defined(document):
+    doc = document("dev")
+    doc["tenants"][1]["datakits"].append("hubspot-bronze")
+    found = problems(doc)
+    assert any(p.startswith("tenants[1].datakits[2]: 'hubspot-bronze' is not defined under 'datakits'") for p in found)
+
+
+def test_kubernetes_needs_exactly_one_target(document):
+    doc = document("dev")
+    doc["kubernetes"] = {"context": "a", "kubeconfig": "/tmp/k"}
+    assert any(p.startswith("kubernetes: ") and "exactly one" in p for p in problems(doc))
+    doc["kubernetes"] = {}
+    assert any(p.startswith("kubernetes: ") and "exactly one" in p for p in problems(doc))
+
+
+@pytest.mark.parametrize("missing", REQUIRED_SECRETS)
+def test_required_secret_missing(document, missing):
+    found = problems(document("dev"), present=ALL_SECRETS - {missing})
+    assert f"{missing}: is required: set it with `pulumi config set --secret {missing}`" in found
+
+
+def test_tls_certificate_without_key(document):
+    found = problems(document("dev"), present=ALL_SECRETS | {"tlsCertificate"})
+    assert any(p.startswith("tlsKey: is required when tlsCertificate is set") for p in found)
+
+
+def test_secure_value_inside_structured_key_is_refused(document):
+    found = problems(document("dev"), secure=ALL_SECRETS | {"artifactory"})
+    assert any(p.startswith("artifactory: holds a secure value") for p in found), found
+
+
+def test_override_switching_off_private_registry(document):
+    doc = document("dev")
+    doc["platform"]["valuesOverrides"] = {"global": {"privateRegistry": {"enabled": False}}}
+    found = problems(doc)
+    assert any(p.startswith("platform.valuesOverrides.global.privateRegistry.enabled: must stay true") for p in found)
+
+
+def test_override_pointing_an_image_elsewhere(document):
+    doc = document("dev")
+    doc["platform"]["valuesOverrides"] = {"global": {"airflow": {"images": {"redis": {"repository": "quay.io/x"}}}}}
+    found = problems(doc)
+    path = "platform.valuesOverrides.global.airflow.images.redis.repository"
+    assert any(p.startswith(f"{path}: 'quay.io/x' is not") for p in found), found
+
+
+def test_local_chart_version_must_match(document, tmp_path):
+    (tmp_path / "Chart.yaml").write_text("name: astronomer\nversion: 2.0.3\n")
+    doc = document("dev")
+    doc["platform"]["chartPath"] = str(tmp_path)
+    assert any(p.startswith("platform.chartPath: ") and "is version 2.0.3, but chartVersion is 2.1.0" in p
+               for p in problems(doc))
+
+
+def test_all_problems_are_reported_at_once(document):
+    doc = document("dev")
+    doc["tenants"][0]["maxWorker"] = 10
+    doc["platform"]["namespace"] = "Bad_NS"
+    doc["tenants"][2]["name"] = "marketing"
+    doc["artifactory"]["host"] = "https://artifactory.company.com"
+    doc["kerberos"]["kdcs"] = []
+    found = problems(doc, present=ALL_SECRETS - {"delineaPassword"})
+    expected = ["tenants[0].maxWorker", "platform.namespace", "tenants[2].name", "artifactory.host",
+                "kerberos.kdcs", "delineaPassword"]
+    for path in expected:
+        assert any(p.startswith(f"{path}: ") for p in found), (path, found)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_committed_stack_files_validate(stack):
+    config = validate_file(ROOT / f"Pulumi.{stack}.yaml")
+    assert [t.name for t in config.tenants] == ["finance", "marketing", "analytics"]
+    assert config.artifactory.host == "artifactory.company.com"
+
+
+def test_prod_is_stricter_than_dev():
+    dev, prod = (validate_file(ROOT / f"Pulumi.{s}.yaml") for s in STACKS)
+    assert prod.tenancy.protect_namespaces and not dev.tenancy.protect_namespaces
+    assert prod.platform.protect_namespace
+    assert prod.kerberos.replicas > 1
+    assert all(t.quota is not None for t in prod.tenants)
+    assert prod.tenancy.pod_security.version != "latest"
+
+
+def test_design_tenants_are_in_both_stacks():
+    for stack in STACKS:
+        tenants = {t["name"]: t for t in stack_document(stack)["tenants"]}
+        assert tenants["finance"]["maxWorkers"] == 10
+        assert tenants["finance"]["datakits"] == ["sqlserver-bronze", "oracle-bronze"]
+        assert tenants["marketing"]["maxWorkers"] == 5
+        assert tenants["marketing"]["datakits"] == ["salesforce-bronze", "mailchimp-bronze"]
+        assert "analytics" in tenants
+
+
+def test_invalid_config_stops_the_program_before_any_resource(document):
+    """The real program under mocks: a bad stack registers nothing and raises a clean error."""
+    from offline import engine
+    from tests.conftest import runtime_config
+
+    doc = document("dev")
+    doc["tenants"][0]["maxWorkers"] = 0
+    config, secret_keys = runtime_config(doc)
+    with pytest.raises(ConfigError) as raised:
+        engine.run(config, secret_keys)
+    assert "tenants[0].maxWorkers: 0 must be a positive integer" in str(raised.value)
+    assert raised.value.recording.resources == []
+
+
+def test_cli_reports_errors_without_traceback(tmp_path):
+    stack = (ROOT / "Pulumi.dev.yaml").read_text().replace("maxWorkers: 10", "maxWorker: 10")
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text(stack)
+    result = subprocess.run(
+        [sys.executable, "-m", "config.check", str(path)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "tenants[0].maxWorker: is not a known key" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_accepts_committed_stacks():
+    paths = [str(ROOT / f"Pulumi.{s}.yaml") for s in STACKS]
+    result = subprocess.run([sys.executable, "-m", "config.check", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert Path(paths[0]).name in result.stdout
