@@ -57,6 +57,7 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        use_attribute_docstrings=True,
     )
 
 
@@ -64,7 +65,9 @@ class KubernetesConfig(Model):
     """Where the explicit Kubernetes provider points: a kubeconfig context or a kubeconfig file."""
 
     context: NonEmptyStr | None = None
+    """kubeconfig context of the target cluster (set this or kubeconfig)"""
     kubeconfig: NonEmptyStr | None = None
+    """path of a kubeconfig file for the target cluster (set this or context)"""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> KubernetesConfig:
@@ -75,16 +78,24 @@ class KubernetesConfig(Model):
 
 class ArtifactoryRepositories(Model):
     certified: RepositoryPath
+    """mirror of Astronomer's certified images (platform, Airflow, Runtime)"""
     platform: RepositoryPath
+    """the company's platform images (Kerberos manager, Kerberos-enabled Runtime)"""
     datakits: RepositoryPath
+    """datakit images that tenants run"""
     deployments: RepositoryPath
+    """tenants' Airflow deployment images"""
 
 
 class ArtifactoryConfig(Model):
     host: RegistryHost
+    """bare registry host, e.g. artifactory.company.com (no scheme, no path)"""
     username: NonEmptyStr
+    """Artifactory user for pulls, pushes and the Helm repository"""
     helm_repo_url: HttpsUrl
+    """https URL of the Helm repository that mirrors the Astronomer charts"""
     repositories: ArtifactoryRepositories
+    """repository paths inside the registry"""
 
     def repository(self, name: str) -> str:
         """Full repository prefix, e.g. ``artifactory.company.com/astronomer``."""
@@ -99,22 +110,35 @@ class PodSecurity(Model):
     """Pod Security Admission labels of a namespace."""
 
     enforce: PodSecurityLevel
+    """Pod Security level enforced: privileged, baseline or restricted"""
     audit: PodSecurityLevel
+    """Pod Security level audited"""
     warn: PodSecurityLevel
+    """Pod Security level warned about"""
     version: Annotated[str, Field(strict=True, pattern=r"^(latest|v1\.\d+)$")] = "latest"
+    """Pod Security policy version: latest or v1.N"""
 
 
 class PlatformConfig(Model):
     namespace: Rfc1123Label = "astronomer"
+    """namespace of the platform release"""
     release_name: HelmReleaseName = "astronomer"
+    """Helm release name of the platform"""
     chart_version: ExactChartVersion
+    """exact chart version, e.g. 2.1.0 (lines 0.37.x, 1.x, 2.x)"""
     chart_path: NonEmptyStr | None = None
+    """local chart directory instead of the Helm repository (air-gapped installs, tests)"""
     base_domain: DnsDomain
+    """DNS domain the platform serves, e.g. astro.company.com"""
     tls_secret_name: Rfc1123Label = "astronomer-tls"
+    """TLS Secret for the base domain and its wildcard"""
     # The platform runs log collectors and exporters with host access: privileged by default.
     pod_security: PodSecurity = PodSecurity(enforce="privileged", audit="baseline", warn="baseline")
+    """Pod Security labels of the platform namespace"""
     protect_namespace: StrictBool = False
+    """refuse to delete the platform namespace"""
     values_overrides: dict[str, Any] = Field(default_factory=dict)
+    """chart values deep-merged last (cannot disable the private registry or point an image elsewhere)"""
 
     @model_validator(mode="after")
     def _supported_line(self) -> PlatformConfig:
@@ -147,18 +171,28 @@ def _check_local_chart(path: Path, version: str) -> None:
 
 class DelineaConfig(Model):
     url: HttpsUrl
+    """https URL of the Delinea Secret Server"""
     username: NonEmptyStr
+    """Delinea user of the ticket manager (password: secret delineaPassword)"""
 
 
 class KerberosConfig(Model):
     realm: KerberosRealm
+    """Kerberos realm, upper case"""
     kdcs: Annotated[list[HostWithPort], Field(min_length=1)]
+    """KDC hosts (host or host:port), at least one"""
     sidecar_image: ImageNameTag
+    """ticket manager image name:tag inside the platform repository"""
     renew_interval_seconds: PositiveInt
+    """seconds between ticket renewals; at least 300 below the lifetime"""
     ticket_lifetime_seconds: PositiveInt
+    """ticket lifetime in seconds"""
     cache_mount_path: AbsolutePath = "/krb5/cache"
+    """where tenant pods mount their ticket cache Secret"""
     replicas: PositiveInt = 1
+    """ticket manager replicas (a PodDisruptionBudget above 1)"""
     delinea: DelineaConfig
+    """the Delinea Secret Server holding the keytabs"""
 
     @model_validator(mode="after")
     def _renew_before_expiry(self) -> KerberosConfig:
@@ -176,32 +210,45 @@ class KerberosConfig(Model):
 
 class ImagesConfig(Model):
     runtime_version: ReleaseVersion
+    """Astro Runtime version of the Kerberos-enabled base image"""
     python_version: PythonVersion
+    """Python version of the Runtime image, quoted (3.10 unquoted is a number), e.g. 3.11"""
     build: StrictBool = True
+    """build and push images; false references the published tags only"""
 
 
 class DatakitConfig(Model):
     version: ImageTag
+    """image tag of the datakit"""
     context: NonEmptyStr | None = None
+    """build context directory; without one the datakit is a reference only"""
 
 
 class EgressRule(Model):
     """An extra egress allow for a tenant: destinations and ports."""
 
     description: NonEmptyStr | None = None
+    """what the destination is"""
     cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """destination CIDR blocks"""
     ports: Annotated[list[Port], Field(min_length=1)]
+    """destination ports"""
     protocol: Literal["TCP", "UDP"] = "TCP"
+    """TCP or UDP"""
 
 
 class TenantEgress(Model):
     """Destinations outside the cluster that every tenant may reach (NetworkPolicy needs CIDRs)."""
 
     kdc_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """CIDRs of the KDCs (port 88 TCP and UDP)"""
     vault_cidrs: list[Cidr] = Field(default_factory=list)
+    """CIDRs of the Delinea vault (port 443)"""
     # The Airflow metadata database, when it runs outside the cluster.
     database_cidrs: list[Cidr] = Field(default_factory=list)
+    """CIDRs of the Airflow metadata database when outside the cluster"""
     database_port: Port = 5432
+    """port of the metadata database"""
 
 
 class TenancyConfig(Model):
@@ -210,31 +257,46 @@ class TenancyConfig(Model):
     # Astronomer's Airflow pods run as non-root but do not set seccomp profiles or drop
     # capabilities: 'restricted' would reject them, so enforce 'baseline' and report the rest.
     pod_security: PodSecurity = PodSecurity(enforce="baseline", audit="restricted", warn="restricted")
+    """Pod Security labels of every tenant namespace"""
     protect_namespaces: StrictBool = False
+    """refuse to delete a tenant namespace when its tenant leaves the config"""
     egress: TenantEgress
+    """destinations outside the cluster every tenant may reach"""
 
 
 class TenantKerberos(Model):
     principal: KerberosPrincipal
+    """the tenant's principal, name[/instance]@REALM (no _HOST)"""
     keytab_secret_id: PositiveInt
+    """Delinea secret id holding the tenant's keytab"""
 
 
 class TenantQuota(Model):
     cpu: Quantity
+    """CPU ceiling (Kubernetes quantity), above the platform's own quota"""
     memory: Quantity
+    """memory ceiling (Kubernetes quantity), above the platform's own quota"""
 
 
 class AirflowConnection(Model):
     """The non-secret fields of an Airflow connection; passwords stay in the vault."""
 
     conn_id: ConfigKey
+    """Airflow connection id"""
     conn_type: NonEmptyStr
+    """Airflow connection type, e.g. mssql"""
     host: NonEmptyStr | None = None
+    """host"""
     port: Port | None = None
+    """port"""
     schema_: NonEmptyStr | None = Field(default=None, alias="schema")
+    """schema or database"""
     login: NonEmptyStr | None = None
+    """login (the password stays in the vault)"""
     description: str | None = None
+    """description"""
     extra: dict[str, Any] = Field(default_factory=dict)
+    """extra fields (non-secret)"""
 
 
 # Variables the program sets itself in every tenant's Airflow settings.
@@ -245,7 +307,9 @@ RESERVED_AIRFLOW_VARIABLES = frozenset(
 
 class TenantAirflow(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)
+    """Airflow variables (the platform adds artifactory_url, datakit_registry, environment, astronomer_namespace)"""
     connections: list[AirflowConnection] = Field(default_factory=list)
+    """non-secret fields of Airflow connections"""
 
     @model_validator(mode="after")
     def _no_reserved_or_duplicate(self) -> TenantAirflow:
@@ -261,17 +325,29 @@ class TenantAirflow(Model):
 
 class TenantConfig(Model):
     name: Rfc1123Label
+    """line of business, an RFC 1123 label"""
     namespace: Rfc1123Label | None = None
+    """the tenant's namespace (default airflow-<name>)"""
     image: ImageNameTag
+    """Airflow deployment image name:tag inside the deployments repository"""
     max_workers: PositiveInt
+    """largest number of Airflow workers; sizes the default quota ceiling"""
     datakits: list[Rfc1123Label] = Field(default_factory=list)
+    """datakits the tenant may run (names under datakits)"""
     kerberos: TenantKerberos
+    """the tenant's Kerberos identity"""
     admin_groups: list[NonEmptyStr] = Field(default_factory=list)
+    """groups bound to the admin ClusterRole in the namespace"""
     edit_groups: list[NonEmptyStr] = Field(default_factory=list)
+    """groups bound to the edit ClusterRole in the namespace"""
     view_groups: list[NonEmptyStr] = Field(default_factory=list)
+    """groups bound to the view ClusterRole in the namespace"""
     quota: TenantQuota | None = None
+    """explicit quota ceiling (default derived from maxWorkers)"""
     egress: list[EgressRule] = Field(default_factory=list)
+    """extra egress allows (data sources)"""
     airflow: TenantAirflow = TenantAirflow()
+    """Airflow variables and connections"""
 
     @model_validator(mode="after")
     def _default_namespace(self) -> TenantConfig:
@@ -300,11 +376,20 @@ class TenantConfig(Model):
 
 class StackConfig(Model):
     environment: Rfc1123Label
+    """environment name, e.g. dev or prod"""
     kubernetes: KubernetesConfig
+    """target cluster of the explicit Kubernetes provider"""
     artifactory: ArtifactoryConfig
+    """the Artifactory registry every image comes from"""
     platform: PlatformConfig
+    """the Astronomer platform release"""
     kerberos: KerberosConfig
+    """Kerberos realm and the central ticket manager"""
     images: ImagesConfig
+    """the Kerberos-enabled Runtime image"""
     datakits: dict[Rfc1123Label, DatakitConfig] = Field(default_factory=dict)
+    """datakit images by name"""
     tenancy: TenancyConfig
+    """settings shared by every tenant namespace"""
     tenants: list[TenantConfig] = Field(default_factory=list)
+    """one entry per line of business"""

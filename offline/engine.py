@@ -46,14 +46,19 @@ def is_secret(value: Any) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """The value with every secret replaced by ``[secret]``."""
+    """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
     if rpc.is_rpc_secret(value):
         return SECRET
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
-    return value
+    return _whole(value)
+
+
+def _whole(value: Any) -> Any:
+    # The wire format carries every number as a double: 53 arrives as 53.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def reveal(value: Any) -> Any:
@@ -64,7 +69,7 @@ def reveal(value: Any) -> Any:
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [reveal(v) for v in value]
-    return value
+    return _whole(value)
 
 
 class _Mocks(pulumi.runtime.Mocks):
