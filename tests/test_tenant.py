@@ -1,0 +1,173 @@
+"""Tenant fan-out: every object in the right namespace with the right labels, at scale, no churn."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config.sizing import platform_quota, quota_ceiling
+from config.stack_file import validate_file
+from offline import engine
+from tests.conftest import ROOT, STACKS, run_document, synthetic_tenants
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def tenant_objects(recording: engine.Recording, namespace: str) -> dict[tuple[str, str], dict]:
+    """(kind, name) -> inputs of every object in ``namespace``."""
+    objects = {}
+    for resource in recording.kubernetes_objects():
+        metadata = resource.inputs.get("metadata", {})
+        if metadata.get("namespace") == namespace:
+            objects[(resource.type.rsplit(":", 1)[1], metadata["name"])] = engine.reveal(resource.inputs)
+    return objects
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_tenant_gets_its_objects(recordings, stack):
+    config = validate_file(ROOT / f"Pulumi.{stack}.yaml")
+    recording = recordings[stack]
+    for tenant in config.tenants:
+        objects = tenant_objects(recording, tenant.namespace)
+        expected = {
+            ("NetworkPolicy", "default-deny"), ("NetworkPolicy", "allow-dns"), ("NetworkPolicy", "allow-platform"),
+            ("NetworkPolicy", "allow-same-namespace"), ("NetworkPolicy", "allow-kerberos-kdc"),
+            ("NetworkPolicy", "allow-secret-vault"), ("NetworkPolicy", "allow-metadata-database"),
+            ("ResourceQuota", "tenant-ceiling"), ("RoleBinding", "tenant-admin"),
+            ("ConfigMap", "kerberos-mount-config"), ("ConfigMap", "krb5-config"), ("Secret", "kerberos-ccache"),
+            ("ConfigMap", "airflow-settings"), ("ConfigMap", "datakits"),
+            ("Role", "kerberos-ccache-writer"), ("RoleBinding", "kerberos-ccache-writer"),
+        }
+        assert expected <= set(objects), (tenant.name, expected - set(objects))
+        assert not any(kind == "LimitRange" for kind, _ in objects)
+        for (kind, name), inputs in objects.items():
+            labels = inputs["metadata"]["labels"]
+            if kind not in ("Role", "RoleBinding") or name != "kerberos-ccache-writer":
+                assert labels["astronomer.io/tenant"] == tenant.name, (kind, name)
+            assert labels["astronomer.io/environment"] == stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_namespace_labels_and_protection(recordings, stack):
+    config = validate_file(ROOT / f"Pulumi.{stack}.yaml")
+    namespaces = {r.inputs["metadata"]["name"]: r for r in recordings[stack].of_type("kubernetes:core/v1:Namespace")}
+    for tenant in config.tenants:
+        namespace = namespaces[tenant.namespace]
+        labels = namespace.inputs["metadata"]["labels"]
+        assert labels["astronomer.io/tenant"] == tenant.name
+        assert labels["astronomer.io/platform-release"] == "astronomer"
+        assert labels["astronomer.io/environment"] == stack
+        for mode, level in (("enforce", "baseline"), ("audit", "restricted"), ("warn", "restricted")):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == level
+            assert f"pod-security.kubernetes.io/{mode}-version" in labels
+        assert namespace.protect is (stack == "prod")
+
+
+def test_network_policies(recordings):
+    objects = tenant_objects(recordings["dev"], "airflow-finance")
+    deny = objects[("NetworkPolicy", "default-deny")]["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    dns = objects[("NetworkPolicy", "allow-dns")]["spec"]["egress"][0]
+    assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    platform = objects[("NetworkPolicy", "allow-platform")]["spec"]
+    peer = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "astronomer"}}}]
+    assert platform["ingress"] == [{"from": peer}] and platform["egress"] == [{"to": peer}]
+    kdc = objects[("NetworkPolicy", "allow-kerberos-kdc")]["spec"]["egress"][0]
+    assert {(p["protocol"], p["port"]) for p in kdc["ports"]} == {("TCP", 88), ("UDP", 88)}
+    assert [b["ipBlock"]["cidr"] for b in kdc["to"]] == ["10.20.0.10/32", "10.20.0.11/32"]
+    vault = objects[("NetworkPolicy", "allow-secret-vault")]["spec"]["egress"][0]
+    assert vault["ports"] == [{"protocol": "TCP", "port": 443}]
+    data_sources = objects[("NetworkPolicy", "allow-egress-0")]["spec"]["egress"][0]
+    assert {p["port"] for p in data_sources["ports"]} == {1433, 1521}
+    # marketing has no extra egress rules
+    assert ("NetworkPolicy", "allow-egress-0") not in tenant_objects(recordings["dev"], "airflow-marketing")
+
+
+def test_quota_is_a_ceiling_above_the_platform(recordings):
+    dev = tenant_objects(recordings["dev"], "airflow-finance")[("ResourceQuota", "tenant-ceiling")]["spec"]["hard"]
+    assert dev["requests.cpu"] == dev["limits.cpu"] == quota_ceiling(10)["cpu"] == "45000m"
+    assert dev["requests.memory"] == quota_ceiling(10)["memory"] == "172800Mi"
+    assert dev["services.loadbalancers"] == "0" and dev["services.nodeports"] == "0"
+    assert platform_quota(10)["cpu"] * 1000 < 45000
+    prod = tenant_objects(recordings["prod"], "airflow-finance")[("ResourceQuota", "tenant-ceiling")]["spec"]["hard"]
+    assert prod["limits.cpu"] == "40" and prod["limits.memory"] == "160Gi"
+
+
+def test_role_bindings_are_namespaced_and_use_builtin_roles(recordings):
+    for recording in recordings.values():
+        assert not [r for r in recording.resources if "ClusterRoleBinding" in r.type or r.type.endswith(":ClusterRole")]
+    objects = tenant_objects(recordings["dev"], "airflow-finance")
+    admin = objects[("RoleBinding", "tenant-admin")]
+    assert admin["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
+    assert admin["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "astro-finance-admins"}]
+    assert objects[("RoleBinding", "tenant-view")]["roleRef"]["name"] == "view"
+    assert ("RoleBinding", "tenant-edit") not in objects
+
+
+def test_kerberos_wiring(recordings):
+    recording = recordings["dev"]
+    objects = tenant_objects(recording, "airflow-marketing")
+    mount = objects[("ConfigMap", "kerberos-mount-config")]["data"]
+    assert mount == {"mount_path": "/krb5/cache", "ticket_cache": "krb5cc_marketing",
+                     "KRB5CCNAME": "FILE:/krb5/cache/krb5cc_marketing"}
+    krb5 = objects[("ConfigMap", "krb5-config")]["data"]["krb5.conf"]
+    assert "default_realm = CORP.COMPANY.COM" in krb5 and "kdc = kdc2.corp.company.com" in krb5
+    assert "noaddresses = true" in krb5
+    cache = next(r for r in recording.resources if r.name == "marketing-kerberos-ccache")
+    assert set(cache.ignore_changes) == {"data", "stringData"}
+    assert "data" not in cache.inputs and "stringData" not in cache.inputs
+    # Keytabs never enter a tenant namespace: no keytab or vault credential in any tenant object.
+    for inputs in objects.values():
+        text = json.dumps(inputs)
+        assert "keytab" not in text.lower() and "delinea" not in text.lower()
+
+
+def test_airflow_settings_and_datakits(recordings):
+    objects = tenant_objects(recordings["dev"], "airflow-finance")
+    settings = objects[("ConfigMap", "airflow-settings")]["data"]
+    variables = json.loads(settings["variables.json"])
+    assert variables == {"cost_center": "FIN-001", "artifactory_url": "https://artifactory.company.com",
+                         "datakit_registry": "artifactory.company.com/datakits", "environment": "dev",
+                         "astronomer_namespace": "astronomer"}
+    connections = json.loads(settings["connections.json"])
+    assert connections == {"finance_sqlserver": {"conn_type": "mssql", "host": "sqlfin01.corp.company.com",
+                                                 "port": 1433, "schema": "finance"}}
+    assert settings["deployment_image"] == "artifactory.company.com/deployments/finance-airflow:2024.06.1"
+    assert objects[("ConfigMap", "datakits")]["data"] == {
+        "sqlserver-bronze": "artifactory.company.com/datakits/sqlserver-bronze:1.3.0",
+        "oracle-bronze": "artifactory.company.com/datakits/oracle-bronze:2.0.1",
+    }
+
+
+def test_two_hundred_tenants_have_unique_urns(document):
+    doc = document("dev")
+    doc["tenants"] = synthetic_tenants(200)
+    recording = run_document(doc)  # raises DuplicateUrnError on any duplicate
+    urns = [r.urn for r in recording.resources]
+    assert len(urns) == len(set(urns))
+    assert len(recording.of_type("astronomer:platform:Tenant")) == 200
+    assert len(recording.of_type("kubernetes:core/v1:Namespace")) == 201
+
+
+def test_adding_a_tenant_changes_no_other_tenant(document):
+    before_doc = document("dev")
+    before_doc["tenants"] = synthetic_tenants(5)
+    after_doc = document("dev")
+    after_doc["tenants"] = synthetic_tenants(2) + synthetic_tenants(1, start=99) + synthetic_tenants(3, start=2)
+    before, after = run_document(before_doc), run_document(after_doc)
+
+    def tenant_resources(recording):
+        return {r.urn: json.dumps(engine.reveal(r.inputs), sort_keys=True) for r in recording.resources
+                if "lob" in r.name and "kerberos-manager" not in r.name}
+
+    old, new = tenant_resources(before), tenant_resources(after)
+    assert set(old) <= set(new)
+    assert {urn: new[urn] for urn in old} == old
+    assert all("lob0099" in urn for urn in set(new) - set(old))
+
+
+def test_quota_ceiling_formula():
+    assert quota_ceiling(1) == {"cpu": f"{int((50 + 10) * 2 * 1.5) * 100}m", "memory": f"{180 * 384}Mi"}
+    assert quota_ceiling(5)["cpu"] == "30000m"
