@@ -14,6 +14,7 @@ import yaml
 from config.loader import PROJECT
 from config.stack_file import read
 from offline import engine
+from offline.synthetic import synthetic_tenants  # noqa: F401 (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
@@ -39,20 +40,6 @@ TEST_SECRETS = {
     "databaseConnection": "postgres://astro:DB-PASSWORD-91c2@db.corp.company.com:5432",
     "delineaPassword": "delinea-PASSWORD-55e0",
 }
-
-
-def synthetic_tenants(count: int, start: int = 0) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": f"lob{i:04d}",
-            "image": f"lob{i:04d}-airflow:1.0.{i}",
-            "maxWorkers": 1 + i % 10,
-            "datakits": ["sqlserver-bronze"],
-            "kerberos": {"principal": f"svc-lob{i:04d}@CORP.COMPANY.COM", "keytabSecretId": 10000 + i},
-            "adminGroups": [f"astro-lob{i:04d}-admins"],
-        }
-        for i in range(start, start + count)
-    ]
 
 
 @pytest.fixture
