@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: test lint render diff bench clean
+.PHONY: test lint render bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,6 @@ lint: $(VENV)/.installed
 
 render: $(VENV)/.installed
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
-
-diff: $(VENV)/.installed
-	$(PY) -m offline.diff $(BASE) $(HEAD)
 
 bench: $(VENV)/.installed
 	$(PY) -m offline.bench --tenants $(TENANTS)
