@@ -14,7 +14,6 @@ import yaml
 from config.loader import PROJECT
 from config.stack_file import read
 from offline import engine
-from offline.synthetic import synthetic_tenants  # noqa: F401 (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")

@@ -9,7 +9,8 @@ import pytest
 from config.sizing import platform_quota, quota_ceiling
 from config.stack_file import validate_file
 from offline import engine
-from tests.conftest import ROOT, STACKS, run_document, synthetic_tenants
+from offline.synthetic import synthetic_tenants
+from tests.conftest import ROOT, STACKS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
