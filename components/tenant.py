@@ -53,7 +53,7 @@ def airflow_connections(tenant: TenantConfig) -> dict[str, dict]:
 class TenantArgs:
     config: StackConfig
     tenant: TenantConfig
-    # Datakit name -> full image reference (from the DatakitImage components).
+    # The tenant's datakits: name -> full image reference (from the DatakitImage components).
     datakit_images: Mapping[str, pulumi.Input[str]]
 
 
@@ -197,7 +197,7 @@ class Tenant(pulumi.ComponentResource):
             },
             opts=child,
         )
-        self.datakit_images = {kit: args.datakit_images[kit] for kit in tenant.datakits}
+        self.datakit_images = dict(args.datakit_images)
         k8s.core.v1.ConfigMap(
             f"{prefix}-datakits", metadata=metadata(DATAKITS_CONFIG_NAME),
             data=self.datakit_images, opts=child,

@@ -125,9 +125,8 @@ def problems_from(error: ValidationError, root: type[BaseModel], prefix: tuple =
         elif isinstance(cause, FieldError):
             problems.append(Problem(key_path(loc + (cause.field,)), str(cause)))
         elif kind == "value_error":
-            value = _show(err["input"]) if loc and loc[-1] != "[key]" or "[key]" in loc else ""
-            problems.append(Problem(key_path(loc), f"{value}{cause or err['msg']}"))
-        elif kind in ("missing",):
+            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{cause or err['msg']}"))
+        elif kind == "missing":
             problems.append(Problem(key_path(loc), _RULES[kind]))
         else:
             rule = _RULES.get(kind) or err["msg"].replace("Input should be", "must be")

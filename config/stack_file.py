@@ -55,6 +55,14 @@ def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[s
     return config, secret_keys
 
 
+def runtime_values(document: dict[str, Any], secrets: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Runtime config for ``document`` (keys without the project prefix) plus plain-text secrets,
+    which are marked secret as the engine marks encrypted values."""
+    config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in document.items()}
+    config |= {f"{PROJECT}:{k}": v for k, v in secrets.items()}
+    return config, [f"{PROJECT}:{k}" for k in secrets]
+
+
 def validate_file(path: Path) -> StackConfig:
     """Validate a stack file as the program would, with the secrets an operator sets per machine."""
     values, secret_keys = read(path, fill_missing_secrets=True)

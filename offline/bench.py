@@ -8,7 +8,6 @@ that registers the same number of bare ConfigMaps, in the same process. The last
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import time
@@ -18,19 +17,19 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from config.loader import PROJECT
+from config.stack_file import runtime_values
 from offline import engine
-from offline.render import ROOT
+from offline.engine import PROGRAM
 from offline.synthetic import synthetic_tenants
 
 SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y"}
 
 
 def bench_config(tenants: int) -> tuple[dict[str, str], list[str]]:
-    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    document[f"{PROJECT}:tenants"] = synthetic_tenants(tenants)
-    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in document.items()}
-    config |= {f"{PROJECT}:{k}": v for k, v in SECRETS.items()}
-    return config, [f"{PROJECT}:{k}" for k in SECRETS]
+    config = yaml.safe_load((PROGRAM.parent / "Pulumi.dev.yaml").read_text())["config"]
+    document = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+    document["tenants"] = synthetic_tenants(tenants)
+    return runtime_values(document, SECRETS)
 
 
 def floor_program(count: int):

@@ -142,8 +142,7 @@ class Recording:
         return {r.urn: r for r in self.resources}
 
     def kubernetes_objects(self) -> list[Registration]:
-        return [r for r in self.resources if r.custom and r.type.startswith("kubernetes:") and "helm.sh" not in r.type
-                and r.type != "pulumi:providers:kubernetes"]
+        return [r for r in self.resources if r.custom and r.type.startswith("kubernetes:") and "helm.sh" not in r.type]
 
 
 def run(

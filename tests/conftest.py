@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 import yaml
 
 from config.loader import PROJECT
-from config.stack_file import read
+from config.stack_file import read, runtime_values
 from offline import engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,10 +26,7 @@ def stack_document(stack: str) -> dict[str, Any]:
 
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
     """Runtime config for ``document`` plus secrets given in plain text (marked secret)."""
-    config = {f"{PROJECT}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in document.items()}
-    secrets = secrets if secrets is not None else TEST_SECRETS
-    config |= {f"{PROJECT}:{k}": v for k, v in secrets.items()}
-    return config, [f"{PROJECT}:{k}" for k in secrets]
+    return runtime_values(document, TEST_SECRETS if secrets is None else secrets)
 
 
 # Distinctive values, so a test can search every rendered byte for them.
