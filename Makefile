@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: test lint render bench clean
+.PHONY: test lint render diff bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ lint: $(VENV)/.installed
 
 render: $(VENV)/.installed
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
+
+# Markdown for a pull-request comment; BASE and HEAD are renders or folders of per-stack renders.
+diff: $(VENV)/.installed
+	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make diff BASE=<render dir> HEAD=<render dir>" >&2; exit 2; }
+	@$(PY) -m offline.diff $(BASE) $(HEAD)
 
 bench: $(VENV)/.installed
 	$(PY) -m offline.bench --tenants $(TENANTS)

@@ -48,12 +48,22 @@ def is_secret(value: Any) -> bool:
 def redact(value: Any) -> Any:
     """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
     if rpc.is_rpc_secret(value):
-        return SECRET
+        return _mask(rpc.unwrap_rpc_secret(value))
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return _whole(value)
+
+
+def _mask(value: Any) -> Any:
+    """A secret value as ``[secret]``; a secret mapping keeps its keys (a Secret's ``stringData``
+    names its entries, the values stay hidden), so a render is still a valid manifest."""
+    if rpc.is_rpc_secret(value):
+        return _mask(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    return SECRET
 
 
 def _whole(value: Any) -> Any:

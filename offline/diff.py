@@ -1,0 +1,187 @@
+"""Compare two renders as Markdown: ``python -m offline.diff BASE HEAD``.
+
+BASE and HEAD are render directories (holding ``plan.json``) or folders of them, one per stack
+(``base/dev``, ``base/prod``). Resources are matched by URN and grouped as added, removed and
+changed; a change lists every field that differs (manifest fields, Helm values, resource options),
+so the report reads as a pull-request comment. Renders carry no secrets, so neither does the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Lists longer than this are folded into <details> so a large fan-out keeps the comment readable.
+FOLD_AFTER = 15
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+ABSENT = object()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    base: Any
+    head: Any
+
+
+@dataclass
+class StackDiff:
+    name: str
+    added: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], list[FieldChange]]] = field(default_factory=list)
+    outputs: list[FieldChange] = field(default_factory=list)
+    missing: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.outputs or self.missing)
+
+
+def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
+    """Leaf-level differences between two JSON values, with paths like ``spec.egress[0].ports``."""
+    if isinstance(base, dict) and isinstance(head, dict):
+        changes = []
+        for key in sorted(base.keys() | head.keys()):
+            changes += field_changes(base.get(key, ABSENT), head.get(key, ABSENT), _join(path, key))
+        return changes
+    if isinstance(base, list) and isinstance(head, list) and len(base) == len(head):
+        return [c for i, (b, h) in enumerate(zip(base, head, strict=True)) for c in field_changes(b, h, f"{path}[{i}]")]
+    return [] if base == head else [FieldChange(path or "(whole)", base, head)]
+
+
+def _join(path: str, key: str) -> str:
+    part = key if _PLAIN_KEY.match(key) else json.dumps(key)
+    if not path:
+        return part if _PLAIN_KEY.match(key) else f"[{part}]"
+    return f"{path}.{part}" if _PLAIN_KEY.match(key) else f"{path}[{part}]"
+
+
+def resource_changes(base: dict[str, Any], head: dict[str, Any]) -> list[FieldChange]:
+    """Changed inputs (manifest fields, Helm values), then the options a reviewer must see change."""
+    def options(resource: dict[str, Any]) -> dict[str, Any]:
+        return {key: resource.get(key) for key in ("protect", "ignoreChanges", "parent")}
+
+    return field_changes(base.get("inputs", {}), head.get("inputs", {})) + field_changes(
+        options(base), options(head), "options"
+    )
+
+
+def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
+    result = StackDiff(name)
+    if not (base_dir / "plan.json").exists() or not (head_dir / "plan.json").exists():
+        result.missing = "base" if not (base_dir / "plan.json").exists() else "head"
+        return result
+    base = {r["urn"]: r for r in json.loads((base_dir / "plan.json").read_text())}
+    head = {r["urn"]: r for r in json.loads((head_dir / "plan.json").read_text())}
+    # plan.json is in deploy order; keep it so a report reads top-down like `pulumi up`.
+    result.added = [r for urn, r in head.items() if urn not in base]
+    result.removed = [r for urn, r in base.items() if urn not in head]
+    for urn, resource in head.items():
+        if urn in base:
+            changes = resource_changes(base[urn], resource)
+            if changes:
+                result.changed.append((resource, changes))
+    result.outputs = field_changes(_read_json(base_dir / "outputs.json"), _read_json(head_dir / "outputs.json"))
+    return result
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def label(resource: dict[str, Any]) -> str:
+    """``NetworkPolicy airflow-finance/default-deny``, ``Release astronomer``, ``Tenant finance``."""
+    kind = resource["type"].rsplit(":", 1)[-1]
+    inputs = resource.get("inputs", {})
+    metadata = inputs.get("metadata")
+    if resource["type"] == "kubernetes:helm.sh/v3:Release" and "name" in inputs:
+        metadata = inputs
+    if resource["type"].startswith("kubernetes:") and isinstance(metadata, dict) and "name" in metadata:
+        namespace = metadata.get("namespace")
+        return f"{kind} `{namespace}/{metadata['name']}`" if namespace else f"{kind} `{metadata['name']}`"
+    return f"{kind} `{resource['name']}`"
+
+
+def _value(value: Any) -> str:
+    if value is ABSENT:
+        return "(absent)"
+    return f"`{json.dumps(value, sort_keys=True)}`"
+
+
+def _change_lines(change: FieldChange) -> list[str]:
+    # Multi-line strings (krb5.conf, JSON documents in ConfigMaps) read best as a line diff.
+    if isinstance(change.base, str) and isinstance(change.head, str) and "\n" in change.base + change.head:
+        lines = difflib.unified_diff(change.base.splitlines(), change.head.splitlines(), lineterm="", n=1)
+        body = [line for line in lines if not line.startswith(("---", "+++"))]
+        return [f"- `{change.path}`:", "  ```diff", *(f"  {line}" for line in body), "  ```"]
+    return [f"- `{change.path}`: {_value(change.base)} → {_value(change.head)}"]
+
+
+def _listing(title: str, items: list[str]) -> list[str]:
+    if not items:
+        return []
+    lines = [f"- {item}" for item in items]
+    if len(items) > FOLD_AFTER:
+        return [f"<details><summary>{title} ({len(items)})</summary>", "", *lines, "", "</details>", ""]
+    return [f"**{title}**", "", *lines, ""]
+
+
+def markdown(diffs: list[StackDiff]) -> str:
+    lines = ["## Offline diff", ""]
+    for diff in diffs:
+        lines.append(f"### Stack `{diff.name}`")
+        lines.append("")
+        if diff.missing:
+            lines += [f"No render on the {diff.missing} side: the stack is new, removed, or failed to render.", ""]
+            continue
+        if diff.empty:
+            lines += ["No changes.", ""]
+            continue
+        lines += [f"{len(diff.added)} to add, {len(diff.changed)} to change, {len(diff.removed)} to remove.", ""]
+        lines += _listing("Added", [label(r) for r in diff.added])
+        lines += _listing("Removed", [label(r) for r in diff.removed])
+        if diff.changed:
+            lines += ["**Changed**", ""]
+            for resource, changes in diff.changed:
+                lines += [f"<details open><summary>{label(resource)}</summary>", ""]
+                for change in changes:
+                    lines += _change_lines(change)
+                lines += ["", "</details>", ""]
+        if diff.outputs:
+            lines += ["**Stack outputs**", ""]
+            for change in diff.outputs:
+                lines += _change_lines(change)
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def stacks(base: Path, head: Path) -> list[tuple[str, Path, Path]]:
+    """One render on each side, or matching stack folders (union of both sides, sorted)."""
+    if (base / "plan.json").exists() or (head / "plan.json").exists():
+        return [(head.name, base, head)]
+    names = {p.parent.name for side in (base, head) for p in side.glob("*/plan.json")}
+    return [(name, base / name, head / name) for name in sorted(names)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", type=Path, help="render (or folder of per-stack renders) before the change")
+    parser.add_argument("head", type=Path, help="render (or folder of per-stack renders) after the change")
+    args = parser.parse_args(argv)
+    pairs = stacks(args.base, args.head)
+    if not pairs:
+        print(f"no render (plan.json) under {args.base} or {args.head}", file=sys.stderr)
+        return 2
+    sys.stdout.write(markdown([diff_render(*pair) for pair in pairs]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

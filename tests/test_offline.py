@@ -1,0 +1,172 @@
+"""The offline render and diff: complete, deterministic, secret-free, valid manifests, readable diffs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from offline.diff import ABSENT, diff_render, field_changes, markdown, stacks
+from offline.render import render
+from tests.conftest import STACKS, TEST_SECRETS, stack_document
+
+# The Kubernetes minor versions the pinned chart lines support.
+KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+
+
+def write_stack_file(path: Path, document: dict, extra: dict | None = None) -> Path:
+    config = {f"astronomer-platform:{k}": v for k, v in {**document, **(extra or {})}.items()}
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+@pytest.fixture(scope="session")
+def renders(tmp_path_factory) -> Path:
+    """Both committed stacks rendered exactly as ``make render`` does, under one folder."""
+    out = tmp_path_factory.mktemp("base")
+    for stack in STACKS:
+        assert render(stack, out / stack) == 0
+    return out
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_render_writes_plan_manifests_helm_and_images(renders, committed_runs):
+    for stack in STACKS:
+        recording, written = committed_runs[stack], files(renders / stack)
+        plan = yaml.safe_load(written["plan.json"])
+        assert [r["urn"] for r in plan] and {r["urn"] for r in plan} == {r.urn for r in recording.resources}
+        manifests = [name for name in written if name.startswith("manifests/")]
+        assert len(manifests) == len(recording.kubernetes_objects())
+        for name in manifests:
+            document = yaml.safe_load(written[name])
+            folder = document["metadata"].get("namespace", "_cluster")
+            assert name == f"manifests/{folder}/{document['kind'].lower()}-{document['metadata']['name']}.yaml"
+        assert {"helm/astronomer/release.yaml", "helm/astronomer/values.yaml"} <= written.keys()
+        assert yaml.safe_load(written["helm/astronomer/values.yaml"])["global"]["privateRegistry"]["enabled"]
+    prod_images = sorted(name for name in files(renders / "prod") if name.startswith("images/"))
+    assert prod_images == [
+        "images/astro-runtime-krb5-image.yaml",
+        "images/datakit-oracle-bronze-image.yaml",
+        "images/datakit-sqlserver-bronze-image.yaml",
+    ]
+
+
+def test_plan_lists_parents_before_children(renders):
+    plan = yaml.safe_load((renders / "dev" / "plan.json").read_text())
+    urns, seen = {r["urn"] for r in plan}, set()
+    for resource in plan:
+        # The stack itself is the engine's, not the program's: it is not in the plan.
+        assert resource["parent"] not in urns or resource["parent"] in seen, resource["urn"]
+        seen.add(resource["urn"])
+
+
+def test_the_same_input_renders_byte_identical_output(renders, tmp_path):
+    assert render("dev", tmp_path / "again") == 0
+    assert files(tmp_path / "again") == files(renders / "dev")
+
+
+def test_bad_config_prints_the_problems_and_writes_nothing(tmp_path, capsys):
+    document = stack_document("dev")
+    document["tenants"][0]["maxWorkers"] = 0
+    stack_file = write_stack_file(tmp_path / "Pulumi.broken.yaml", document)
+    assert render("dev", tmp_path / "out", stack_file) == 1
+    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == [stack_file]
+    assert "tenants[0].maxWorkers" in capsys.readouterr().err
+
+
+def test_plain_text_secrets_in_a_stack_file_are_never_written_or_printed(tmp_path, capsys):
+    stack_file = write_stack_file(tmp_path / "Pulumi.dev.yaml", stack_document("dev"), extra=TEST_SECRETS)
+    assert render("dev", tmp_path / "out", stack_file) == 0
+    printed = capsys.readouterr()
+    for secret in TEST_SECRETS.values():
+        assert secret not in printed.out + printed.err
+        for name, content in files(tmp_path / "out").items():
+            assert secret.encode() not in content, name
+    bootstrap = yaml.safe_load((tmp_path / "out/manifests/astronomer/secret-astronomer-bootstrap.yaml").read_text())
+    assert bootstrap["stringData"] == {"connection": "[secret]"}
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_is_valid_for_kubernetes(renders, version):
+    problems = []
+    for stack in STACKS:
+        for path in sorted((renders / stack / "manifests").rglob("*.yaml")):
+            try:
+                kubernetes_validate.validate(yaml.safe_load(path.read_text()), version, strict=True)
+            except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as error:
+                problems.append(f"{stack}/{path.name}: {getattr(error, 'message', error)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_strict_validation_rejects_an_unknown_field(renders):
+    policy = yaml.safe_load((renders / "dev/manifests/airflow-finance/networkpolicy-default-deny.yaml").read_text())
+    policy["spec"]["podSelectr"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="podSelectr"):
+        kubernetes_validate.validate(policy, KUBERNETES_VERSIONS[0], strict=True)
+
+
+def test_field_changes_name_each_leaf_that_differs():
+    base = {"spec": {"hard": {"limits.cpu": "1"}, "ports": [80, 443]}, "data": {"a": "x"}}
+    head = {"spec": {"hard": {"limits.cpu": "2"}, "ports": [80, 8443]}, "labels": {"b": "y"}}
+    assert [(c.path, c.base, c.head) for c in field_changes(base, head)] == [
+        ("data", {"a": "x"}, ABSENT),
+        ("labels", ABSENT, {"b": "y"}),
+        ('spec.hard["limits.cpu"]', "1", "2"),
+        ("spec.ports[1]", 443, 8443),
+    ]
+
+
+def test_diff_of_identical_renders_says_no_changes(renders):
+    report = markdown([diff_render(stack, renders / stack, renders / stack) for stack in STACKS])
+    assert report.count("No changes.") == 2
+
+
+def test_diff_groups_an_added_tenant_and_names_changed_fields(renders, tmp_path):
+    document = copy.deepcopy(stack_document("dev"))
+    document["tenants"][0]["maxWorkers"] = 12
+    sales = copy.deepcopy(document["tenants"][1]) | {"name": "sales", "image": "sales-airflow:1.0.0"}
+    sales["kerberos"] = {"principal": "svc-airflow-sales@CORP.COMPANY.COM", "keytabSecretId": 4104}
+    document["tenants"].append(sales)
+    assert render("dev", tmp_path / "head", write_stack_file(tmp_path / "Pulumi.dev.yaml", document)) == 0
+
+    diff = diff_render("dev", renders / "dev", tmp_path / "head")
+    assert not diff.removed
+    assert diff.added and all("sales" in r["urn"] or "airflow-sales" in str(r["inputs"]) for r in diff.added)
+    changed = {r["urn"].rsplit("::", 1)[1]: [c.path for c in changes] for r, changes in diff.changed}
+    assert changed["finance-quota"] == [
+        'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]',
+        'spec.hard["requests.memory"]',
+    ]
+    assert "values.global.namespaceManagement.namespacePools.namespaces.names" in changed["platform-release"]
+    report = markdown([diff])
+    assert "to add, " in report and "ResourceQuota `airflow-finance/tenant-ceiling`" in report
+    assert "Namespace `airflow-sales`" in report
+
+
+def test_diff_shows_a_removed_tenant_and_a_protection_change(renders, tmp_path):
+    document = copy.deepcopy(stack_document("dev"))
+    document["tenants"] = document["tenants"][:2]
+    document["tenancy"]["protectNamespaces"] = True
+    assert render("dev", tmp_path / "head", write_stack_file(tmp_path / "Pulumi.dev.yaml", document)) == 0
+
+    diff = diff_render("dev", renders / "dev", tmp_path / "head")
+    assert diff.removed and all("analytics" in r["urn"] for r in diff.removed)
+    protected = [r["urn"] for r, changes in diff.changed if "options.protect" in [c.path for c in changes]]
+    assert sorted(urn.rsplit("::", 1)[1] for urn in protected) == ["finance-namespace", "marketing-namespace"]
+    assert "`options.protect`: `false` → `true`" in markdown([diff])
+
+
+def test_diff_over_stack_folders_reports_a_stack_missing_on_one_side(renders, tmp_path):
+    (tmp_path / "head").mkdir()
+    (tmp_path / "head" / "dev").symlink_to(renders / "dev")
+    pairs = stacks(renders, tmp_path / "head")
+    assert [name for name, _, _ in pairs] == ["dev", "prod"]
+    report = markdown([diff_render(*pair) for pair in pairs])
+    assert "No changes." in report and "No render on the head side" in report
