@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from config.models import PodSecurity
 
+# Marks a namespace as a tenant's; the policy pack finds tenant namespaces by it.
+TENANT_LABEL = "astronomer.io/tenant"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "astronomer-platform"}
 
 

@@ -16,7 +16,7 @@ from components.kerberos_files import (
     cache_key,
     krb5_conf,
 )
-from components.labels import pod_security_labels, standard_labels
+from components.labels import TENANT_LABEL, pod_security_labels, standard_labels
 from config.models import StackConfig, TenantConfig
 from config.sizing import quota_ceiling
 
@@ -65,7 +65,7 @@ class Tenant(pulumi.ComponentResource):
         labels = standard_labels(
             config.environment,
             "tenant",
-            **{"astronomer.io/tenant": tenant.name, "astronomer.io/platform-release": platform.release_name},
+            **{TENANT_LABEL: tenant.name, "astronomer.io/platform-release": platform.release_name},
         )
         prefix = tenant.name  # child names embed the tenant: URNs stay unique and stable
 

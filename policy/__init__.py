@@ -1,0 +1,1 @@
+"""CrossGuard guardrails for astronomer-platform (run with ``pulumi preview --policy-pack policy``)."""
