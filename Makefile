@@ -20,6 +20,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
+	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
 render: $(VENV)/.installed
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
