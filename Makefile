@@ -25,10 +25,11 @@ lint: $(VENV)/.installed
 render: $(VENV)/.installed
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
 
-# Markdown for a pull-request comment; BASE and HEAD are renders or folders of per-stack renders.
+# Markdown for a pull-request comment; BASE and HEAD are renders or folders of per-stack renders;
+# DIFF_ARGS=--max-chars=N truncates it.
 diff: $(VENV)/.installed
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make diff BASE=<render dir> HEAD=<render dir>" >&2; exit 2; }
-	@$(PY) -m offline.diff $(BASE) $(HEAD)
+	@$(PY) -m offline.diff $(DIFF_ARGS) $(BASE) $(HEAD)
 
 bench: $(VENV)/.installed
 	$(PY) -m offline.bench --tenants $(TENANTS)

@@ -162,6 +162,16 @@ def markdown(diffs: list[StackDiff]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def truncate(report: str, limit: int) -> str:
+    """At most ``limit`` characters, cut between blocks (a pull-request comment has a size cap)."""
+    if len(report) <= limit:
+        return report
+    note = "\n\n**The diff is truncated here**: the workflow run's summary has all of it.\n"
+    kept = report[: report.rfind("\n\n", 0, limit - len(note) - 20)]
+    kept += "\n</details>" * (kept.count("<details") - kept.count("</details>"))
+    return kept + note
+
+
 def stacks(base: Path, head: Path) -> list[tuple[str, Path, Path]]:
     """One render on each side, or matching stack folders (union of both sides, sorted)."""
     if (base / "plan.json").exists() or (head / "plan.json").exists():
@@ -174,12 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="render (or folder of per-stack renders) before the change")
     parser.add_argument("head", type=Path, help="render (or folder of per-stack renders) after the change")
+    parser.add_argument("--max-chars", type=int, help="truncate the report to this many characters")
     args = parser.parse_args(argv)
     pairs = stacks(args.base, args.head)
     if not pairs:
         print(f"no render (plan.json) under {args.base} or {args.head}", file=sys.stderr)
         return 2
-    sys.stdout.write(markdown([diff_render(*pair) for pair in pairs]))
+    report = markdown([diff_render(*pair) for pair in pairs])
+    sys.stdout.write(truncate(report, args.max_chars) if args.max_chars else report)
     return 0
 
 

@@ -9,7 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from offline.diff import ABSENT, diff_render, field_changes, markdown, stacks
+from offline.diff import ABSENT, FieldChange, diff_render, field_changes, markdown, stacks, truncate
 from offline.render import render
 from tests.conftest import STACKS, TEST_SECRETS, stack_document
 
@@ -170,3 +170,14 @@ def test_diff_over_stack_folders_reports_a_stack_missing_on_one_side(renders, tm
     assert [name for name, _, _ in pairs] == ["dev", "prod"]
     report = markdown([diff_render(*pair) for pair in pairs])
     assert "No changes." in report and "No render on the head side" in report
+
+
+def test_a_long_report_is_cut_between_blocks_with_its_details_closed(renders):
+    diff = diff_render("dev", renders / "dev", renders / "dev")
+    diff.changed = [({"type": "kubernetes:core/v1:ConfigMap", "name": f"cm{i}", "inputs": {}},
+                     [FieldChange(f"data.key{i}", "a", "b")]) for i in range(500)]
+    report = markdown([diff])
+    cut = truncate(report, 5000)
+    assert len(report) > 5000 >= len(cut)
+    assert cut.count("<details") == cut.count("</details>")
+    assert cut.endswith("the workflow run's summary has all of it.\n") and report.startswith(cut[:4000])
