@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: test lint render diff bench clean
+.PHONY: test lint render diff bench e2e clean
 
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ diff: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m offline.bench --tenants $(TENANTS)
+
+# The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
+# Builds its tools once into ~/.cache/astronomer-platform/e2e; E2E_ARGS=--help for the options.
+e2e: $(VENV)/.installed
+	$(PY) -m e2e.run $(E2E_ARGS)
 
 clean:
 	rm -rf $(VENV) rendered *.egg-info

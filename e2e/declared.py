@@ -1,0 +1,50 @@
+"""The Kubernetes objects the program declares for a config, as manifests in deploy order.
+
+Runs the real program under the mock engine (``offline.engine``) in a child process, so the mock
+runtime never shares a process with the Automation API's real one. Unlike the offline render,
+secrets are kept in the clear: the end-to-end test sends these manifests to its own API server.
+
+``python -m e2e.declared`` reads ``{"document": ..., "secrets": ...}`` as JSON on stdin and writes
+the manifests as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from config.stack_file import runtime_values
+from offline import engine
+from offline.render import api_version, deploy_order
+
+
+def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
+    """Manifests of every Kubernetes object ``document`` declares (the Helm release excluded)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "e2e.declared"],
+        input=json.dumps({"document": document, "secrets": secrets}),
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the program failed under the mock engine:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout)
+
+
+def _render(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
+    config, secret_keys = runtime_values(document, secrets)
+    recording = engine.run(config, secret_keys, stack="e2e")
+    kinds = {r.urn for r in recording.kubernetes_objects()}
+    out = []
+    for registration in deploy_order(recording.resources):
+        if registration.urn in kinds:
+            version, kind = api_version(registration.type)
+            body = engine.reveal(registration.inputs)
+            out.append({**body, "apiVersion": version, "kind": kind})
+    return out
+
+
+if __name__ == "__main__":
+    request = json.load(sys.stdin)
+    json.dump(_render(request["document"], request["secrets"]), sys.stdout)

@@ -1,0 +1,514 @@
+"""End-to-end test: the real program under the real Pulumi engine against a local control plane.
+
+``make e2e`` (``python -m e2e.run``). Builds its tools once (``e2e.build_tools``), starts etcd,
+kube-apiserver and kube-controller-manager on 127.0.0.1 (``e2e.cluster``), and drives the program
+with the Automation API on an ``e2e`` stack derived from ``Pulumi.dev.yaml``, with a file backend
+and a passphrase secrets provider in a temporary directory:
+
+  pulumi up -> every declared object exists in the API; pulumi preview -> no changes;
+  add a tenant -> only that tenant's resources are created; remove a protected tenant -> refused;
+  a no-op preview with 10 and with 100 tenants (``preview tenants=N seconds=S``);
+  pulumi destroy (after unprotecting) -> nothing of the program is left.
+
+Independently of the engine, the objects the program declares (rendered under the mock engine) are
+applied to the same API server, which validates them as it would Pulumi's requests, re-applied
+(no change) and deleted (namespaces finalize). Every step prints its wall time. A step that needs
+a tool this machine cannot build is reported as BLOCKED with the reason; the run then exits 3
+(``--allow-blocked``: 0) after running everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import runpy
+import secrets as token
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.loader import PROJECT
+from e2e import build_tools, declared
+from e2e.cluster import Cluster, control_plane, signals_raise
+from offline.synthetic import synthetic_tenants
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+TEST_CHART = ROOT / "tests" / "e2e-chart"
+STACK = "e2e"
+NEW_TENANT = "e2enew"
+PART_OF = "app.kubernetes.io/part-of=astronomer-platform"
+ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no changes)", "add a tenant",
+                "remove a protected tenant (refused)", "no-op previews (tenants=N)", "pulumi destroy (clean)")
+
+
+# --- steps and their report -----------------------------------------------------------------
+
+
+class CheckFailedError(AssertionError):
+    pass
+
+
+class Report:
+    def __init__(self) -> None:
+        self.results: list[tuple[str, str, float]] = []
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        print(f"--- {name}", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        except Exception:
+            seconds = time.monotonic() - started
+            self.results.append((name, "FAILED", seconds))
+            print(f"step {name!r} FAILED seconds={seconds:.1f}", flush=True)
+            raise
+        seconds = time.monotonic() - started
+        self.results.append((name, "ok", seconds))
+        print(f"step {name!r} ok seconds={seconds:.1f}", flush=True)
+
+    def blocked(self, name: str, reason: str) -> None:
+        self.results.append((name, "BLOCKED", 0.0))
+        print(f"step {name!r} BLOCKED: {reason}", flush=True)
+
+    def summary(self) -> str:
+        width = max(len(name) for name, _, _ in self.results)
+        lines = [f"  {name:<{width}}  {status:<7}  {seconds:7.1f} s" for name, status, seconds in self.results]
+        return "\n".join(lines)
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailedError(message)
+
+
+# --- the e2e stack's config -----------------------------------------------------------------
+
+
+def dev_document() -> dict[str, Any]:
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+
+
+def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
+                 protect: bool = True) -> dict[str, Any]:
+    """The dev stack's config, pointed at the local cluster and the local test chart."""
+    document = copy.deepcopy(dev_document())
+    document["environment"] = STACK
+    document["kubernetes"] = {"kubeconfig": str(kubeconfig)}
+    chart_version = yaml.safe_load((TEST_CHART / "Chart.yaml").read_text())["version"]
+    document["platform"] |= {"chartPath": str(TEST_CHART), "chartVersion": chart_version}
+    document["images"]["build"] = False  # no Docker engine, no registry
+    document["tenancy"]["protectNamespaces"] = protect
+    if tenants is not None:
+        document["tenants"] = tenants
+    return document
+
+
+def new_tenant() -> dict[str, Any]:
+    return {
+        "name": NEW_TENANT,
+        "image": f"{NEW_TENANT}-airflow:1.0.0",
+        "maxWorkers": 2,
+        "datakits": ["sqlserver-bronze"],
+        "kerberos": {"principal": f"svc-airflow-{NEW_TENANT}@CORP.COMPANY.COM", "keytabSecretId": 4999},
+        "adminGroups": [f"astro-{NEW_TENANT}-admins"],
+    }
+
+
+def fake_secrets() -> dict[str, str]:
+    return {
+        "artifactoryPassword": token.token_hex(12),
+        "databaseConnection": f"postgres://astro:{token.token_hex(12)}@db.invalid:5432",
+        "delineaPassword": token.token_hex(12),
+    }
+
+
+# --- the live API ---------------------------------------------------------------------------
+
+
+class Api:
+    """The Python kubernetes client on the test cluster's admin kubeconfig."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        from kubernetes import client, config, dynamic
+
+        self.client = config.new_client_from_config(config_file=str(kubeconfig))
+        self.core = client.CoreV1Api(self.client)
+        self.dynamic = dynamic.DynamicClient(self.client)
+
+    def resource(self, manifest: dict[str, Any]):
+        return self.dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+
+    def get(self, manifest: dict[str, Any]):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        metadata = manifest["metadata"]
+        try:
+            return self.resource(manifest).get(name=metadata["name"], namespace=metadata.get("namespace"))
+        except NotFoundError:
+            return None
+
+    def apply(self, manifest: dict[str, Any]):
+        metadata = manifest["metadata"]
+        return self.dynamic.server_side_apply(
+            self.resource(manifest), body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
+            field_manager="e2e", force_conflicts=True,
+        )
+
+    def namespaces(self, selector: str = PART_OF) -> set[str]:
+        return {ns.metadata.name for ns in self.core.list_namespace(label_selector=selector).items}
+
+    def wait_gone(self, names: set[str], timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = names & {ns.metadata.name for ns in self.core.list_namespace().items}
+            if not left:
+                return
+            expect(time.monotonic() < deadline, f"namespaces still present after {timeout:.0f} s: {sorted(left)}")
+            time.sleep(1)
+
+
+def check_declared_exist(api: Api, manifests: list[dict[str, Any]]) -> None:
+    missing = [f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}"
+               for m in manifests if api.get(m) is None]
+    expect(not missing, f"{len(missing)} declared objects are not in the API: {missing[:10]}")
+
+
+def wait_for_controllers(api: Api, timeout: float = 120) -> None:
+    """The controller manager is working once it has created the default ServiceAccount."""
+    from kubernetes.client.exceptions import ApiException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            api.core.read_namespaced_service_account("default", "default")
+            return
+        except ApiException as error:
+            expect(error.status == 404, f"reading the default ServiceAccount: {error}")
+        expect(time.monotonic() < deadline, "kube-controller-manager did not create the default ServiceAccount")
+        time.sleep(0.5)
+
+
+# --- the program under the real engine ------------------------------------------------------
+
+
+def _skip_deployment_await(args):
+    """Pods never run on this cluster: do not wait for Deployments to become available.
+
+    Test-only, through a stack transform, so the program itself is unchanged. pulumi-kubernetes
+    has no provider-wide switch for this, only the per-object ``pulumi.com/skipAwait`` annotation.
+    """
+    import pulumi
+
+    if args.type_ != "kubernetes:apps/v1:Deployment":
+        return None
+    metadata = dict(args.props.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
+    return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
+
+
+def program() -> None:
+    import pulumi
+
+    pulumi.runtime.register_resource_transform(_skip_deployment_await)
+    runpy.run_path(str(PROGRAM), run_name="__main__")
+
+
+class Engine:
+    """The e2e stack in a temporary project directory, driven by the Automation API.
+
+    The project directory holds a copy of ``Pulumi.yaml`` (so its project config, such as
+    ``pulumi:disable-default-providers``, applies) and the ``Pulumi.e2e.yaml`` this class writes.
+    The program is inline (``program()`` above runs ``__main__.py`` in this process), so the
+    Automation API serves the language runtime itself and no language host plugin is needed.
+    """
+
+    def __init__(self, workdir: Path, box: build_tools.Toolbox, secrets: dict[str, str]) -> None:
+        from pulumi import automation as auto
+
+        self.auto = auto
+        self.project = workdir / "project"
+        self.project.mkdir()
+        shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
+        (workdir / "state").mkdir()
+        self.env = {
+            "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": token.token_urlsafe(24),
+            "PULUMI_HOME": str(workdir / "pulumi-home"),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            # No plugin is downloaded: the only provider is the one built here, found on PATH.
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+        tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
+        os.environ["PATH"] = os.pathsep.join([*tool_dirs, os.environ["PATH"]])
+        self.stack = auto.create_stack(
+            STACK, project_name=PROJECT, program=program,
+            opts=auto.LocalWorkspaceOptions(work_dir=str(self.project), env_vars=self.env,
+                                            secrets_provider="passphrase"),
+        )
+        self.stack.set_all_config({k: auto.ConfigValue(v, secret=True) for k, v in secrets.items()})
+
+    def configure(self, document: dict[str, Any]) -> None:
+        """Replace the stack's plain config with ``document``; the encrypted secrets stay."""
+        path = self.project / f"Pulumi.{STACK}.yaml"
+        stack_file = yaml.safe_load(path.read_text())
+        secure = {k: v for k, v in stack_file.get("config", {}).items() if isinstance(v, dict) and "secure" in v}
+        stack_file["config"] = {**{f"{PROJECT}:{k}": v for k, v in document.items()}, **secure}
+        path.write_text(yaml.safe_dump(stack_file, sort_keys=False))
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(["pulumi", *args, "--stack", STACK, "--non-interactive"], cwd=self.project,
+                                env={**os.environ, **self.env}, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise CheckFailedError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def preview_ops(self) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """The change summary and every (operation, URN) that is not 'same'."""
+        events: list = []
+        result = self.stack.preview(on_event=events.append, color="never")
+        ops = []
+        for event in events:
+            pre = event.resource_pre_event
+            if pre is not None and pre.metadata.op.value != "same":
+                ops.append((pre.metadata.op.value, pre.metadata.urn))
+        return {str(getattr(k, "value", k)): v for k, v in result.change_summary.items()}, ops
+
+    def up(self) -> dict[str, int]:
+        result = self.stack.up(color="never", on_output=_indent)
+        return {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items()}
+
+
+def _indent(line: str) -> None:
+    print(f"    {line}", end="" if line.endswith("\n") else "\n", flush=True)
+
+
+def _urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, secrets: dict[str, str],
+                 scales: list[int]) -> None:
+    document = e2e_document(cluster.kubeconfig)
+    engine.configure(document)
+    manifests = declared.manifests(document, secrets)
+
+    with report.step("pulumi up"):
+        changes = engine.up()
+        print(f"    changes: {changes}")
+        expect(set(changes) == {"create"}, f"a first up only creates: {changes}")
+    with report.step("objects exist in the API"):
+        check_declared_exist(api, manifests)
+        release = document["platform"]["releaseName"]
+        values = api.core.read_namespaced_config_map(f"{release}-e2e-values", document["platform"]["namespace"]).data
+        expect(values["baseDomain"] == document["platform"]["baseDomain"], f"chart values: {values}")
+        tenants = ",".join(f"airflow-{t['name']}" for t in document["tenants"])
+        expect(values["poolNamespaces"] == tenants, f"pool namespaces {values['poolNamespaces']} != {tenants}")
+        print(f"    {len(manifests)} declared objects and the chart's values ConfigMap are in the API")
+    with report.step("pulumi preview (no changes)"):
+        summary, ops = engine.preview_ops()
+        expect(not ops, f"a preview right after up changes {ops}")
+        print(f"    change summary: {summary}")
+
+    with report.step("add a tenant"):
+        added = e2e_document(cluster.kubeconfig, [*document["tenants"], new_tenant()])
+        engine.configure(added)
+        summary, ops = engine.preview_ops()
+        print(f"    change summary: {summary}")
+        creates = [urn for op, urn in ops if op == "create"]
+        others = [(op, urn) for op, urn in ops if op != "create"]
+        foreign = [urn for urn in creates if not _urn_name(urn).startswith(NEW_TENANT)]
+        expect(creates and not foreign, f"creates outside the new tenant: {foreign}")
+        expect(all(op == "update" for op, _ in others), f"operations other than create/update: {others}")
+        for op, urn in others:
+            print(f"    also {op}: {_urn_name(urn)} (shared, lists every tenant)")
+        engine.up()
+        expect(f"airflow-{NEW_TENANT}" in api.namespaces(), "the new tenant's namespace is missing")
+
+    with report.step("remove a protected tenant (refused)"):
+        engine.configure(document)
+        try:
+            engine.up()
+        except engine.auto.CommandError as error:
+            expect("protect" in str(error), f"up failed, but not for protection: {error}")
+        else:
+            raise CheckFailedError("up deleted a protected tenant")
+        expect(f"airflow-{NEW_TENANT}" in api.namespaces(), "the protected namespace is gone")
+
+    with report.step("unprotect"):
+        engine.cli("state", "unprotect", "--all", "--yes")
+
+    for count in scales:
+        with report.step(f"up tenants={count}"):
+            engine.configure(e2e_document(cluster.kubeconfig, synthetic_tenants(count), protect=False))
+            engine.up()
+        with report.step(f"no-op preview tenants={count}"):
+            started = time.monotonic()
+            summary, ops = engine.preview_ops()
+            seconds = time.monotonic() - started
+            expect(not ops, f"the preview with {count} tenants changes {ops[:5]}")
+            print(f"preview tenants={count} seconds={seconds:.2f}", flush=True)
+
+    with report.step("pulumi destroy (clean)"):
+        engine.cli("state", "unprotect", "--all", "--yes")
+        engine.stack.destroy(color="never", on_output=_indent)
+        # Namespaces go once the namespace controller has emptied them.
+        api.wait_gone({f"airflow-{NEW_TENANT}", document["platform"]["namespace"], *api.namespaces()})
+        resources = engine.stack.export_stack().deployment.get("resources") or []
+        expect(not resources, f"{len(resources)} resources left in the state")
+
+
+def _bare_configmap() -> None:
+    import pulumi_kubernetes as k8s
+
+    k8s.core.v1.ConfigMap("no-explicit-provider", data={"a": "b"})
+
+
+def engine_config_steps(report: Report, engine: Engine, cluster: Cluster) -> None:
+    """What the real engine does with the project's config, before any provider runs."""
+    with report.step("invalid stack config: clean error, nothing created"):
+        broken = e2e_document(cluster.kubeconfig)
+        broken["tenants"][0]["maxWorker"] = broken["tenants"][0].pop("maxWorkers")
+        engine.configure(broken)
+        try:
+            engine.stack.preview(color="never")
+        except engine.auto.CommandError as error:
+            text = str(error)
+            expect("tenants[0].maxWorker: is not a known key" in text, f"not the config problem: {text[-2000:]}")
+            expect("Traceback" not in text, f"the config error came with a traceback: {text[-2000:]}")
+            print("    " + "\n    ".join(dict.fromkeys(x.strip() for x in text.splitlines() if "maxWorker" in x)))
+        else:
+            raise CheckFailedError("preview accepted a config with a misspelt key")
+    with report.step("pulumi:disable-default-providers is enforced"):
+        engine.configure(e2e_document(cluster.kubeconfig))
+        try:
+            engine.stack.preview(color="never", program=_bare_configmap)
+        except engine.auto.CommandError as error:
+            text = str(error)
+            expect("Default provider for 'kubernetes' disabled" in text, f"another failure: {text[-2000:]}")
+        else:
+            raise CheckFailedError("a resource without an explicit provider was accepted")
+
+
+def engine_without_provider(report: Report, engine: Engine, cluster: Cluster, reason: str) -> None:
+    """Without the provider, run the program under the real engine as far as it goes."""
+    engine.configure(e2e_document(cluster.kubeconfig))
+    with report.step("pulumi preview up to the provider"):
+        # When the engine aborts, the inline language server's gRPC layer may print a traceback
+        # (ExecuteBatchError) about the stream the engine closed: noise, not the result.
+        try:
+            engine.stack.preview(color="never")
+        except engine.auto.CommandError as error:
+            text = str(error)
+            expect("kubernetes" in text and "plugin" in text, f"preview failed for another reason: {text[-3000:]}")
+            line = next((x.strip() for x in text.splitlines() if "plugin" in x), text[-300:])
+            print(f"    the engine ran the program and stopped at the provider: {line}")
+        else:
+            raise CheckFailedError("preview succeeded without the Kubernetes provider?")
+    for name in ENGINE_STEPS:
+        report.blocked(name, reason)
+
+
+def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str]) -> None:
+    """The declared objects against the live API, without the engine (server-side validation,
+    ordering, idempotency and deletion of what the program declares)."""
+    document = e2e_document(cluster.kubeconfig, [*dev_document()["tenants"], new_tenant()])
+    manifests = declared.manifests(document, secrets)
+    with report.step("declared objects: server-side apply in deploy order"):
+        for manifest in manifests:
+            try:
+                api.apply(manifest)
+            except Exception as error:
+                meta = manifest["metadata"]
+                where = f"{manifest['kind']} {meta.get('namespace', '')}/{meta['name']}"
+                raise CheckFailedError(f"the API refused {where}: {getattr(error, 'body', error)}") from None
+        check_declared_exist(api, manifests)
+        print(f"    {len(manifests)} objects accepted")
+    with report.step("declared objects: re-apply changes nothing"):
+        before = {json.dumps(m["metadata"] | {"kind": m["kind"]}, sort_keys=True): api.get(m).metadata.resourceVersion
+                  for m in manifests}
+        changed = []
+        for manifest in manifests:
+            key = json.dumps(manifest["metadata"] | {"kind": manifest["kind"]}, sort_keys=True)
+            if api.apply(manifest).metadata.resourceVersion != before[key]:
+                changed.append(f"{manifest['kind']} {manifest['metadata']['name']}")
+        expect(not changed, f"a second apply changed {changed}")
+    with report.step("declared objects: delete namespaces (finalized)"):
+        names = api.namespaces()
+        expect(len(names) == len(document["tenants"]) + 1, f"namespaces of the program: {sorted(names)}")
+        for name in names:
+            api.core.delete_namespace(name)
+        api.wait_gone(names)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--allow-blocked", action="store_true",
+                        help="exit 0 when every step passed or was blocked (default: blocked exits 3)")
+    parser.add_argument("--scales", default="10,100", help="tenant counts of the no-op previews (default 10,100)")
+    args = parser.parse_args(argv)
+    scales = [int(n) for n in args.scales.split(",") if n]
+    report = Report()
+    started = time.monotonic()
+    failed = False
+    with signals_raise():
+        try:
+            with report.step("build tools (cached)"):
+                box = build_tools.ensure_tools()
+            for name, reason in box.blocked.items():
+                print(f"    {name} is not available: {reason}")
+            run_with_cluster(report, box, scales)
+        except Exception:
+            failed = True
+            traceback.print_exc()
+    total = time.monotonic() - started
+    print(f"\nend-to-end summary ({total:.0f} s):\n{report.summary()}")
+    if failed or any(status == "FAILED" for _, status, _ in report.results):
+        return 1
+    if any(status == "BLOCKED" for _, status, _ in report.results):
+        return 0 if args.allow_blocked else 3
+    return 0
+
+
+def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]) -> None:
+    missing = {"kube-apiserver", "kube-controller-manager"} & box.blocked.keys()
+    if missing:
+        raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (see 'build tools')")
+    started = time.monotonic()
+    with control_plane(box.paths["etcd"], box.paths["kube-apiserver"], box.paths["kube-controller-manager"]) as cluster:
+        api = Api(cluster.kubeconfig)
+        wait_for_controllers(api)
+        report.results.append(("start control plane", "ok", time.monotonic() - started))
+        print(f"step 'start control plane' ok seconds={time.monotonic() - started:.1f} ({cluster.server})")
+        secrets = fake_secrets()
+        api_steps(report, api, cluster, secrets)
+        if "pulumi" in box.blocked:
+            for name in ENGINE_STEPS:
+                report.blocked(name, "no pulumi CLI (see 'build tools')")
+            return
+        with report.step("pulumi stack init (file backend, passphrase)"):
+            engine = Engine(cluster.workdir, box, secrets)
+        engine_config_steps(report, engine, cluster)
+        if "pulumi-resource-kubernetes" in box.blocked:
+            engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (see 'build tools')")
+        else:
+            engine_steps(report, engine, api, cluster, secrets, scales)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
