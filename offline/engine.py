@@ -45,41 +45,32 @@ def is_secret(value: Any) -> bool:
     return rpc.is_rpc_secret(value)
 
 
-def redact(value: Any) -> Any:
-    """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
+def _plain(value: Any, in_secret: Callable[[Any], Any]) -> Any:
+    """The wire value as plain data, with ``in_secret`` applied to what each secret holds."""
     if rpc.is_rpc_secret(value):
-        return _mask(rpc.unwrap_rpc_secret(value))
+        return in_secret(rpc.unwrap_rpc_secret(value))
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
+        return {k: _plain(v, in_secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
-    return _whole(value)
-
-
-def _mask(value: Any) -> Any:
-    """A secret value as ``[secret]``; a secret mapping keeps its keys (a Secret's ``stringData``
-    names its entries, the values stay hidden), so a render is still a valid manifest."""
-    if rpc.is_rpc_secret(value):
-        return _mask(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: _mask(v) for k, v in value.items()}
-    return SECRET
-
-
-def _whole(value: Any) -> Any:
+        return [_plain(v, in_secret) for v in value]
     # The wire format carries every number as a double: 53 arrives as 53.0.
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def _mask(value: Any) -> Any:
+    # A secret mapping keeps its keys (a Secret's stringData names its entries; the values stay
+    # hidden), so a render is still a valid manifest.
+    return {k: _mask(v) for k, v in value.items()} if isinstance(value, dict) else SECRET
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
+    return _plain(value, lambda secret: _mask(reveal(secret)))
+
+
 def reveal(value: Any) -> Any:
     """The value with secrets unwrapped (for assertions on what a secret holds)."""
-    if rpc.is_rpc_secret(value):
-        return reveal(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [reveal(v) for v in value]
-    return _whole(value)
+    return _plain(value, reveal)
 
 
 class _Mocks(pulumi.runtime.Mocks):
