@@ -5,7 +5,7 @@ Used on ``platform.valuesOverrides`` before anything is created and on the final
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 # Value keys that name an image repository (or a whole image) in the Astronomer chart.
@@ -13,16 +13,20 @@ _IMAGE_KEYS = ("repository", "defaultairflowrepository", "defaultruntimereposito
 
 
 def registry_violations(values: Any, host: str, path: str = "") -> Iterator[tuple[str, str]]:
-    """Yield ``(key path, rule)`` for each value that would pull an image from elsewhere."""
-    if isinstance(values, list):
+    """Yield ``(key path, rule)`` for each value that would pull an image from elsewhere.
+
+    Takes any mapping and sequence, not only dict and list: the policy pack passes CrossGuard's
+    read-only proxies of the resource inputs.
+    """
+    if isinstance(values, Sequence) and not isinstance(values, str):
         for index, item in enumerate(values):
             yield from registry_violations(item, host, f"{path}[{index}]")
         return
-    if not isinstance(values, dict):
+    if not isinstance(values, Mapping):
         return
     for key, value in values.items():
         here = f"{path}.{key}" if path else str(key)
-        if key == "privateRegistry" and isinstance(value, dict):
+        if key == "privateRegistry" and isinstance(value, Mapping):
             if value.get("enabled", True) is not True:
                 yield here + ".enabled", "must stay true: the private registry cannot be switched off"
             repository = value.get("repository")

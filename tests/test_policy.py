@@ -1,7 +1,8 @@
 """The policy pack's validate functions on the program's own resources and on broken ones.
 
 The PolicyPack itself is never built here (it starts a gRPC server); each policy's validate
-function is called with the argument objects CrossGuard would pass.
+function is called with the argument objects CrossGuard would pass, props wrapped in the same
+read-only proxy that raises on values a preview does not know.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from offline import engine
 from policy import guardrails
@@ -31,13 +33,15 @@ def options() -> PolicyResourceOptions:
 
 
 def resource_args(resource_type: str, props: dict[str, Any], name: str = "r") -> ResourceValidationArgs:
-    return ResourceValidationArgs(resource_type, props, f"urn:test::{name}", name, options(), None, CONFIG)
+    proxied = unknown_checking_proxy(props)
+    return ResourceValidationArgs(resource_type, proxied, f"urn:test::{name}", name, options(), None, CONFIG)
 
 
 def stack_args(resources: list[tuple[str, dict[str, Any]]]) -> StackValidationArgs:
-    return StackValidationArgs(
-        [PolicyResource(t, p, f"urn:test::{i}", str(i), options(), None, None, [], {}) for i, (t, p) in enumerate(resources)]
-    )
+    return StackValidationArgs([
+        PolicyResource(t, unknown_checking_proxy(p), f"urn:test::{i}", str(i), options(), None, None, [], {})
+        for i, (t, p) in enumerate(resources)
+    ])
 
 
 def violations(validate, args) -> list[str]:
@@ -76,12 +80,36 @@ def test_an_image_from_elsewhere_is_refused_in_every_container_list(field):
     assert len(found) == 1 and field in found[0] and "busybox" in found[0]
 
 
-def test_images_are_checked_in_every_workload_kind():
-    for resource_type, path in guardrails.POD_SPEC_PATHS.items():
-        props: dict[str, Any] = {"containers": [{"name": "c", "image": "quay.io/astronomer/ap-airflow:2"}]}
-        for key in reversed(path):
-            props = {key: props}
-        assert violations(guardrails.validate_images, resource_args(resource_type, props)), resource_type
+# Where each kind keeps its pod spec, written out here rather than taken from the pack.
+WORKLOADS = {
+    "kubernetes:core/v1:Pod": lambda pod: {"spec": pod},
+    "kubernetes:core/v1:PodTemplate": lambda pod: {"template": {"spec": pod}},
+    "kubernetes:core/v1:ReplicationController": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:apps/v1:Deployment": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:apps/v1:DeploymentPatch": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:apps/v1:ReplicaSet": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:apps/v1:StatefulSet": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:apps/v1:DaemonSet": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:batch/v1:Job": lambda pod: {"spec": {"template": {"spec": pod}}},
+    "kubernetes:batch/v1:CronJob": lambda pod: {"spec": {"jobTemplate": {"spec": {"template": {"spec": pod}}}}},
+}
+
+
+@pytest.mark.parametrize("resource_type", WORKLOADS)
+def test_images_are_checked_in_every_workload_kind(resource_type):
+    outside = WORKLOADS[resource_type]({"containers": [{"name": "c", "image": "quay.io/astronomer/ap-airflow:2"}]})
+    inside = WORKLOADS[resource_type]({"containers": [{"name": "c", "image": f"{HOST}/certified/ap-airflow:2"}]})
+    assert violations(guardrails.validate_images, resource_args(resource_type, outside))
+    assert violations(guardrails.validate_images, resource_args(resource_type, inside)) == []
+
+
+def test_an_image_a_preview_does_not_know_yet_is_left_to_the_update():
+    props = deployment(containers=[
+        {"name": "built", "image": UNKNOWN_STRING_VALUE},
+        {"name": "bad", "image": "docker.io/library/busybox:1.36"},
+    ])
+    found = violations(guardrails.validate_images, resource_args("kubernetes:apps/v1:Deployment", props))
+    assert len(found) == 1 and "busybox" in found[0]
 
 
 def test_a_host_that_only_starts_like_artifactory_is_refused():
@@ -111,10 +139,17 @@ def test_the_platform_release_names_no_image_outside_artifactory(release):
     assert found == [f"values.global.privateRegistry.repository: 'quay.io/astronomer' is not in the Artifactory registry {HOST}"]
 
 
-def test_a_local_platform_chart_is_the_platform_release_too(release):
-    release["chart"] = "/charts/astronomer"
+@pytest.mark.parametrize("chart", ["/charts/astronomer", "./astronomer-2.1.0.tgz"])
+def test_a_local_platform_chart_is_the_platform_release_too(release, chart):
+    release["chart"] = chart
     release["values"]["global"]["privateRegistry"]["enabled"] = False
     assert violations(guardrails.validate_platform_release, resource_args(guardrails.RELEASE, release))
+
+
+def test_another_chart_is_not_the_platform_release(release):
+    release["chart"] = "astronomer-extras"
+    release["values"]["global"]["privateRegistry"]["enabled"] = False
+    assert violations(guardrails.validate_platform_release, resource_args(guardrails.RELEASE, release)) == []
 
 
 def without(resources, resource_type: str, namespace: str, name: str | None = None):
@@ -142,6 +177,20 @@ def test_a_default_deny_that_allows_something_is_not_a_default_deny(recordings):
         if resource_type == guardrails.NETWORK_POLICY and props["metadata"]["name"] == "default-deny":
             props["spec"]["egress"] = [{}]  # one empty rule allows all egress
     assert len(violations(guardrails.validate_tenant_isolation, stack_args(resources))) == 3
+
+
+def test_an_object_a_preview_cannot_place_yet_defers_the_isolation_verdict(recordings):
+    resources = without(program_resources(recordings["dev"]), guardrails.NETWORK_POLICY, "airflow-finance", "default-deny")
+    unplaced = {"metadata": {"name": "default-deny", "namespace": UNKNOWN_STRING_VALUE}, "spec": {}}
+    assert violations(guardrails.validate_tenant_isolation, stack_args(resources + [(guardrails.NETWORK_POLICY, unplaced)])) == []
+
+
+def test_a_service_a_preview_cannot_place_yet_does_not_hide_the_others(recordings):
+    unplaced = {"metadata": {"name": "x", "namespace": UNKNOWN_STRING_VALUE}, "spec": {"type": "LoadBalancer"}}
+    placed = {"metadata": {"name": "web", "namespace": "airflow-finance"}, "spec": {"type": "NodePort"}}
+    resources = program_resources(recordings["dev"]) + [(guardrails.SERVICE, unplaced), (guardrails.SERVICE, placed)]
+    found = violations(guardrails.validate_no_external_services, stack_args(resources))
+    assert found == ["NodePort Service in tenant namespace airflow-finance"]
 
 
 @pytest.mark.parametrize("service_type", guardrails.EXTERNAL_SERVICE_TYPES)
