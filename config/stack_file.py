@@ -32,6 +32,12 @@ def _hide_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def document(path: Path) -> dict[str, Any]:
+    """The project's keys of a stack file, without the ``astronomer-platform:`` prefix."""
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{PROJECT}:")}
+
+
 def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[str]]:
     """Runtime config (``project:key`` -> text, as the engine passes it) and its secret keys.
 

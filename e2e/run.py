@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from config.loader import PROJECT
+from config.stack_file import document
 from e2e import build_tools, declared
 from e2e.cluster import Cluster, control_plane, signals_raise
 from offline.synthetic import synthetic_tenants
@@ -97,8 +98,7 @@ def expect(condition: bool, message: str) -> None:
 
 
 def dev_document() -> dict[str, Any]:
-    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+    return document(ROOT / "Pulumi.dev.yaml")
 
 
 def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,

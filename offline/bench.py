@@ -19,10 +19,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
-from config.loader import PROJECT
-from config.stack_file import runtime_values
+from config.stack_file import document, runtime_values
 from offline import engine
 from offline.engine import PROGRAM
 from offline.synthetic import synthetic_tenants
@@ -31,10 +29,9 @@ SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:
 
 
 def bench_config(tenants: int) -> tuple[dict[str, str], list[str]]:
-    config = yaml.safe_load((PROGRAM.parent / "Pulumi.dev.yaml").read_text())["config"]
-    document = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
-    document["tenants"] = synthetic_tenants(tenants)
-    return runtime_values(document, SECRETS)
+    dev = document(PROGRAM.parent / "Pulumi.dev.yaml")
+    dev["tenants"] = synthetic_tenants(tenants)
+    return runtime_values(dev, SECRETS)
 
 
 def bare_objects(count: int, make: Callable[[str, pulumi.ResourceOptions], Any]):

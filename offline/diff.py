@@ -51,9 +51,27 @@ def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
         for key in sorted(base.keys() | head.keys()):
             changes += field_changes(base.get(key, ABSENT), head.get(key, ABSENT), _join(path, key))
         return changes
-    if isinstance(base, list) and isinstance(head, list) and len(base) == len(head):
-        return [c for i, (b, h) in enumerate(zip(base, head, strict=True)) for c in field_changes(b, h, f"{path}[{i}]")]
+    if isinstance(base, list) and isinstance(head, list):
+        return _list_changes(base, head, path)
     return [] if base == head else [FieldChange(path or "(whole)", base, head)]
+
+
+def _list_changes(base: list[Any], head: list[Any], path: str) -> list[FieldChange]:
+    """Items removed (at their base index) and added (at their head index); items that changed in
+    place are compared field by field."""
+    def keys(items: list[Any]) -> list[str]:
+        return [json.dumps(item, sort_keys=True) for item in items]
+
+    changes: list[FieldChange] = []
+    matcher = difflib.SequenceMatcher(a=keys(base), b=keys(head), autojunk=False)
+    for tag, b1, b2, h1, h2 in matcher.get_opcodes():
+        if tag == "replace" and b2 - b1 == h2 - h1:
+            for offset in range(b2 - b1):
+                changes += field_changes(base[b1 + offset], head[h1 + offset], f"{path}[{h1 + offset}]")
+        elif tag != "equal":
+            changes += [FieldChange(f"{path}[{i}]", base[i], ABSENT) for i in range(b1, b2)]
+            changes += [FieldChange(f"{path}[{i}]", ABSENT, head[i]) for i in range(h1, h2)]
+    return changes
 
 
 def _join(path: str, key: str) -> str:
@@ -167,9 +185,14 @@ def truncate(report: str, limit: int) -> str:
     if len(report) <= limit:
         return report
     note = "\n\n**The diff is truncated here**: the workflow run's summary has all of it.\n"
-    kept = report[: report.rfind("\n\n", 0, limit - len(note) - 20)]
-    kept += "\n</details>" * (kept.count("<details") - kept.count("</details>"))
-    return kept + note
+    end = limit
+    while True:
+        cut = report.rfind("\n\n", 0, end)
+        kept = report[: max(cut, 0)]
+        kept += "\n</details>" * (kept.count("<details") - kept.count("</details>"))
+        if len(kept) + len(note) <= limit or cut <= 0:
+            return kept + note
+        end = cut
 
 
 def stacks(base: Path, head: Path) -> list[tuple[str, Path, Path]]:

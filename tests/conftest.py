@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from config.loader import PROJECT
+from config import stack_file
 from config.stack_file import read, runtime_values
 from offline import engine
 
@@ -20,8 +19,7 @@ STACKS = ("dev", "prod")
 
 def stack_document(stack: str) -> dict[str, Any]:
     """The ``astronomer-platform:`` keys of a committed stack file, without the prefix."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{PROJECT}:")}
+    return stack_file.document(ROOT / f"Pulumi.{stack}.yaml")
 
 
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:

@@ -123,6 +123,17 @@ def test_field_changes_name_each_leaf_that_differs():
     ]
 
 
+def test_items_added_to_or_removed_from_a_list_are_named_alone():
+    base = {"egress": [{"ports": [53]}, {"ports": [88]}, {"ports": [443]}]}
+    head = {"egress": [{"ports": [53]}, {"ports": [443]}, {"ports": [5432]}]}
+    assert [(c.path, c.base, c.head) for c in field_changes(base, head)] == [
+        ("egress[1]", {"ports": [88]}, ABSENT),
+        ("egress[2]", ABSENT, {"ports": [5432]}),
+    ]
+    same_length = field_changes({"ports": [80, 443]}, {"ports": [80, 8443]})
+    assert [(c.path, c.base, c.head) for c in same_length] == [("ports[1]", 443, 8443)]
+
+
 def test_diff_of_identical_renders_says_no_changes(renders):
     report = markdown([diff_render(stack, renders / stack, renders / stack) for stack in STACKS])
     assert report.count("No changes.") == 2
@@ -144,7 +155,7 @@ def test_diff_groups_an_added_tenant_and_names_changed_fields(renders, tmp_path)
         'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]',
         'spec.hard["requests.memory"]',
     ]
-    assert "values.global.namespaceManagement.namespacePools.namespaces.names" in changed["platform-release"]
+    assert changed["platform-release"] == ["values.global.namespaceManagement.namespacePools.namespaces.names[3]"]
     report = markdown([diff])
     assert "to add, " in report and "ResourceQuota `airflow-finance/tenant-ceiling`" in report
     assert "Namespace `airflow-sales`" in report
@@ -181,3 +192,5 @@ def test_a_long_report_is_cut_between_blocks_with_its_details_closed(renders):
     assert len(report) > 5000 >= len(cut)
     assert cut.count("<details") == cut.count("</details>")
     assert cut.endswith("the workflow run's summary has all of it.\n") and report.startswith(cut[:4000])
+    for limit in (0, 50, 300):
+        assert len(truncate(report, limit)) <= max(limit, 200)
