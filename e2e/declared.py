@@ -17,7 +17,7 @@ from typing import Any
 
 from config.stack_file import runtime_values
 from offline import engine
-from offline.render import api_version, deploy_order
+from offline.render import deploy_order, manifest
 
 
 def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
@@ -36,13 +36,8 @@ def _render(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str,
     config, secret_keys = runtime_values(document, secrets)
     recording = engine.run(config, secret_keys, stack="e2e")
     kinds = {r.urn for r in recording.kubernetes_objects()}
-    out = []
-    for registration in deploy_order(recording.resources):
-        if registration.urn in kinds:
-            version, kind = api_version(registration.type)
-            body = engine.reveal(registration.inputs)
-            out.append({**body, "apiVersion": version, "kind": kind})
-    return out
+    # Secrets in the clear: this API server is the test's own.
+    return [manifest(r, engine.reveal) for r in deploy_order(recording.resources) if r.urn in kinds]
 
 
 if __name__ == "__main__":

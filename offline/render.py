@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,12 @@ def deploy_order(resources: list[engine.Registration]) -> list[engine.Registrati
     return order
 
 
-def manifest(registration: engine.Registration) -> dict[str, Any]:
+def manifest(
+    registration: engine.Registration, plain: Callable[[Any], Any] = engine.redact
+) -> dict[str, Any]:
+    """The object as a manifest; ``plain`` turns the wire inputs into data (secrets redacted)."""
     version, kind = api_version(registration.type)
-    body = {k: v for k, v in engine.redact(registration.inputs).items() if k not in ("apiVersion", "kind")}
+    body = {k: v for k, v in plain(registration.inputs).items() if k not in ("apiVersion", "kind")}
     return {"apiVersion": version, "kind": kind, **body}
 
 
