@@ -1,81 +1,95 @@
 """astronomer-platform: Astronomer on one cluster for many lines of business.
 
-Validates the stack config (every problem at once, nothing created on error), then declares the
-images, one Tenant per configured line of business, the platform chart and the Kerberos ticket
-manager, all through one explicitly configured Kubernetes provider.
+Validates the stack config (every problem at once, nothing created on error), then maps it onto
+the components: images, one Tenant per line of business, the platform chart and the Kerberos
+ticket manager, all through one explicitly configured Kubernetes provider.
 """
 
 import pulumi
 import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 
-from components.datakit_image import DatakitImage, datakit_image_args, runtime_image_args
-from components.kerberos import KerberosSidecar, KerberosSidecarArgs
-from components.platform import AstronomerPlatform, PlatformArgs
+from components.datakit_image import DatakitImage, DatakitImageArgs, runtime_image_args
+from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
+from components.kerberos_files import Krb5Settings
+from components.kerberos_specs import KerberosTenant, ManagerSettings
+from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
+from components.platform_values import PULL_SECRET_NAME, ChartSettings, control_plane_id
+from components.registry import RegistryLogin
 from components.tenant import Tenant, TenantArgs
+from components.tenant_specs import EgressAllow, QuotaCeiling
+from config.airflow_settings import airflow_connections, airflow_variables
 from config.loader import load
+from config.sizing import quota_ceiling
 
 config, secrets = load()
+artifactory, platform, kerberos, tenancy = config.artifactory, config.platform, config.kerberos, config.tenancy
+registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
+krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
 
-kubernetes = k8s.Provider(
-    "kubernetes",
-    context=config.kubernetes.context,
-    kubeconfig=config.kubernetes.kubeconfig,
-)
+# ConfigMaps and Secrets change in place: their consumers roll on a checksum, and a replacement
+# would leave a moment without the object.
+kubernetes = k8s.Provider("kubernetes", context=config.kubernetes.context, kubeconfig=config.kubernetes.kubeconfig,
+                          enable_config_map_mutable=True, enable_secret_mutable=True)
 k8s_opts = pulumi.ResourceOptions(providers=[kubernetes])
-
 # Images are built only with images.build; the Docker provider is explicit like the Kubernetes one.
-docker_opts = (
-    pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
-)
-runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(config, secrets), opts=docker_opts)
+docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
+
+runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(
+    registry, artifactory.repositories.platform, artifactory.repositories.certified,
+    config.images.runtime_version, config.images.python_version, config.images.build), opts=docker_opts)
 images = {"astro-runtime-krb5": runtime_image} | {
-    f"datakit-{name}": DatakitImage(
-        f"datakit-{name}",
-        datakit_image_args(config, secrets, name, base_image=runtime_image.image_ref),
-        opts=docker_opts,
-    )
-    for name in config.datakits
+    f"datakit-{name}": DatakitImage(f"datakit-{name}", DatakitImageArgs(
+        registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
+        build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=docker_opts)
+    for name, kit in config.datakits.items()
 }
 
-tenants = {
-    tenant.name: Tenant(
-        tenant.name,
-        TenantArgs(
-            config=config,
-            tenant=tenant,
-            datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in tenant.datakits},
-        ),
-        opts=k8s_opts,
-    )
-    for tenant in config.tenants
-}
+shared_egress = [
+    EgressAllow(tenancy.egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
+    EgressAllow(tenancy.egress.vault_cidrs, [("TCP", 443)]),
+    EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
+]
+tenants = {t.name: Tenant(t.name, TenantArgs(
+    namespace=t.namespace, environment=config.environment, platform_release=platform.release_name,
+    platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
+    protect_namespace=tenancy.protect_namespaces,
+    egress=shared_egress + [EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress],
+    quota=QuotaCeiling(**(t.quota.model_dump() if t.quota else quota_ceiling(t.max_workers))),
+    role_groups={"admin": t.admin_groups, "edit": t.edit_groups, "view": t.view_groups},
+    krb5=krb5, cache_mount_path=kerberos.cache_mount_path,
+    deployment_image=artifactory.image("deployments", t.image),
+    airflow_variables=airflow_variables(config, t), airflow_connections=airflow_connections(t),
+    datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
+), opts=k8s_opts) for t in config.tenants}
 
-platform = AstronomerPlatform(
-    "astronomer",
-    PlatformArgs(
-        config=config,
-        secrets=secrets,
-        project=pulumi.get_project(),
-        stack=pulumi.get_stack(),
-        tenant_namespaces=[tenant.namespace for tenant in tenants.values()],
-    ),
-    opts=k8s_opts,
-)
+tls = TlsKeyPair(secrets.tls_certificate, secrets.tls_key) if secrets.tls_certificate and secrets.tls_key else None
+astronomer = AstronomerPlatform("astronomer", PlatformArgs(
+    environment=config.environment, namespace=platform.namespace, release_name=platform.release_name,
+    chart=ChartSettings(
+        chart_version=platform.chart_version, image_repository=artifactory.repository("certified"),
+        helm_repo_url=artifactory.helm_repo_url, base_domain=platform.base_domain,
+        tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace for t in config.tenants],
+        control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
+        values_overrides=platform.values_overrides),
+    chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
+    pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
+    wait_for=list(tenants.values()), keep_legacy_urns=True,
+), opts=k8s_opts)
 
-KerberosSidecar(
-    "kerberos",
-    KerberosSidecarArgs(
-        config=config,
-        secrets=secrets,
-        platform_namespace=platform.namespace.metadata.name,
-        tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
-    ),
-    opts=k8s_opts,
-)
+KerberosSidecar("kerberos", KerberosSidecarArgs(
+    namespace=astronomer.namespace_name, environment=config.environment,
+    manager=ManagerSettings(artifactory.image("platform", kerberos.sidecar_image), PULL_SECRET_NAME,
+                            kerberos.replicas, kerberos.renew_interval_seconds, kerberos.ticket_lifetime_seconds),
+    krb5=krb5, vault=VaultLogin(kerberos.delinea.url, kerberos.delinea.username, secrets.delinea_password),
+    tenants=[KerberosTenant(t.name, t.namespace, t.kerberos.principal, t.kerberos.keytab_secret_id)
+             for t in config.tenants],
+    tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
+    keep_legacy_urns=True,
+), opts=k8s_opts)
 
-pulumi.export("platformNamespace", platform.namespace.metadata.name)
-pulumi.export("houstonUrl", platform.houston_url)
-pulumi.export("releaseStatus", platform.release.status.apply(lambda status: status.status))
+pulumi.export("platformNamespace", astronomer.namespace_name)
+pulumi.export("houstonUrl", astronomer.houston_url)
+pulumi.export("releaseStatus", astronomer.release_status)
 pulumi.export("tenantNamespaces", {t.name: t.namespace for t in config.tenants})
 pulumi.export("images", {name: image.image_ref for name, image in images.items()})

@@ -8,25 +8,32 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_docker as docker
 
-from config.models import StackConfig
-from config.secrets import Secrets
+from components.registry import RegistryLogin
 
 # Cluster nodes are amd64; build for them whatever machine runs `pulumi up`.
 BUILD_PLATFORM = "linux/amd64"
+RUNTIME_IMAGE = "astro-runtime-krb5"
+RUNTIME_CONTEXT = "docker/astro-runtime-krb5"
 
 
 @dataclass(frozen=True)
 class DatakitImageArgs:
-    registry_host: str
-    repository: str  # full repository prefix, e.g. artifactory.company.com/datakits
-    image: str  # basename inside the repository
+    registry: RegistryLogin
+    """the registry pushed to"""
+    repository: str
+    """full repository prefix, e.g. artifactory.company.com/datakits"""
+    image: str
+    """basename inside the repository"""
     tag: str
+    """image tag"""
     build: bool
+    """build and push; False references the published tag only"""
     context: str | None = None
+    """build context directory; without one the image is a reference only"""
     dockerfile: str | None = None
+    """Dockerfile path (default: <context>/Dockerfile)"""
     build_args: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    username: str | None = None
-    password: pulumi.Output[str] | None = None
+    """Docker build arguments"""
 
     @property
     def reference(self) -> str:
@@ -37,9 +44,11 @@ class DatakitImage(pulumi.ComponentResource):
     """With ``build`` and a context: builds and pushes. Otherwise: the published tag's reference."""
 
     image_ref: pulumi.Output[str]
-    repo_digest: pulumi.Output[str] | None
+    """full image reference, e.g. artifactory.company.com/datakits/oracle-bronze:2.0.1"""
+    repo_digest: pulumi.Output[str | None]
+    """the pushed image's digest reference; None when nothing was built"""
 
-    def __init__(self, name: str, args: DatakitImageArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: DatakitImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("astronomer:platform:DatakitImage", name, None, opts)
         if args.build and args.context:
             image = docker.Image(
@@ -52,9 +61,9 @@ class DatakitImage(pulumi.ComponentResource):
                     platform=BUILD_PLATFORM,
                 ),
                 registry=docker.RegistryArgs(
-                    server=args.registry_host,
-                    username=args.username,
-                    password=pulumi.Output.secret(args.password) if args.password else None,
+                    server=args.registry.host,
+                    username=args.registry.username,
+                    password=pulumi.Output.secret(args.registry.password),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -62,48 +71,26 @@ class DatakitImage(pulumi.ComponentResource):
             self.repo_digest = image.repo_digest
         else:
             self.image_ref = pulumi.Output.from_input(args.reference)
-            self.repo_digest = None
+            self.repo_digest = pulumi.Output.from_input(None)
         self.register_outputs({"imageRef": self.image_ref, "repoDigest": self.repo_digest})
 
 
-RUNTIME_IMAGE = "astro-runtime-krb5"
-RUNTIME_CONTEXT = "docker/astro-runtime-krb5"
-
-
-def runtime_image_args(config: StackConfig, secrets: Secrets) -> DatakitImageArgs:
+def runtime_image_args(
+    registry: RegistryLogin, platform_repository: str, certified_repository: str,
+    runtime_version: str, python_version: str, build: bool,
+) -> DatakitImageArgs:
     """The vetted Astro Runtime with Kerberos client tools, pushed to the platform repository."""
-    artifactory, images = config.artifactory, config.images
     return DatakitImageArgs(
-        registry_host=artifactory.host,
-        repository=artifactory.repository("platform"),
+        registry=registry,
+        repository=f"{registry.host}/{platform_repository}",
         image=RUNTIME_IMAGE,
-        tag=f"{images.runtime_version}-python-{images.python_version}",
-        build=images.build,
+        tag=f"{runtime_version}-python-{python_version}",
+        build=build,
         context=RUNTIME_CONTEXT,
         build_args={
-            "REGISTRY_HOST": artifactory.host,
-            "CERTIFIED_REPOSITORY": artifactory.repositories.certified,
-            "RUNTIME_VERSION": images.runtime_version,
-            "PYTHON_VERSION": images.python_version,
+            "REGISTRY_HOST": registry.host,
+            "CERTIFIED_REPOSITORY": certified_repository,
+            "RUNTIME_VERSION": runtime_version,
+            "PYTHON_VERSION": python_version,
         },
-        username=artifactory.username,
-        password=secrets.artifactory_password,
-    )
-
-
-def datakit_image_args(
-    config: StackConfig, secrets: Secrets, name: str, base_image: pulumi.Input[str]
-) -> DatakitImageArgs:
-    """A datakit image in the datakits repository, built FROM the Kerberos-enabled Runtime."""
-    artifactory, kit = config.artifactory, config.datakits[name]
-    return DatakitImageArgs(
-        registry_host=artifactory.host,
-        repository=artifactory.repository("datakits"),
-        image=name,
-        tag=kit.version,
-        build=config.images.build,
-        context=kit.context,
-        build_args={"BASE_IMAGE": base_image},
-        username=artifactory.username,
-        password=secrets.artifactory_password,
     )

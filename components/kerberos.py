@@ -7,196 +7,127 @@ a tenant namespace. The image contract is in the README ("Kerberos ticket manage
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kerberos_files import CACHE_SECRET_NAME, cache_key, krb5_conf
-from components.labels import standard_labels
-from components.platform_values import PULL_SECRET_NAME
-from config.models import StackConfig
-from config.secrets import Secrets
+from components.kerberos_files import Krb5Settings, krb5_conf
+from components.kerberos_specs import (
+    CONFIG_MAP,
+    DELINEA_SECRET,
+    DEPLOYMENT,
+    SELECTOR,
+    SERVICE_ACCOUNT,
+    KerberosTenant,
+    ManagerSettings,
+    cache_writer_rules,
+    deployment_spec,
+    tenants_document,
+)
+from components.labels import legacy_alias, object_metadata, standard_labels
 
-SERVICE_ACCOUNT = "kerberos-manager"
-DEPLOYMENT = "kerberos-sidecar"
-CONTAINER = "kerberos-manager"
-DELINEA_SECRET = "delinea-config"
-CONFIG_MAP = "kerberos-manager-config"
-CONFIG_DIR = "/etc/kerberos-manager"
-WORK_DIR = "/var/run/kerberos-manager"
-HEALTH_PORT = 8080
-RUN_AS_USER = 50000
 CACHE_WRITER_ROLE = "kerberos-ccache-writer"
 
 
-def tenants_document(config: StackConfig) -> str:
-    """The tenants file the manager reads: one entry per tenant, in config order."""
-    return json.dumps(
-        [
-            {
-                "tenant": tenant.name,
-                "namespace": tenant.namespace,
-                "principal": tenant.kerberos.principal,
-                "keytabSecretId": tenant.kerberos.keytab_secret_id,
-                "cacheSecret": CACHE_SECRET_NAME,
-                "cacheKey": cache_key(tenant.name),
-            }
-            for tenant in config.tenants
-        ],
-        indent=2,
-    )
+@dataclass(frozen=True)
+class VaultLogin:
+    """The Delinea Secret Server that holds the keytabs, and the manager's login to it."""
 
-
-def config_checksum(data: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for key in sorted(data):
-        digest.update(f"{key}\0{data[key]}\0".encode())
-    return digest.hexdigest()
+    url: str
+    """https URL of the Secret Server"""
+    username: str
+    """the manager's Delinea user"""
+    password: pulumi.Output[str]
+    """the manager's Delinea password (secret)"""
 
 
 @dataclass(frozen=True)
 class KerberosSidecarArgs:
-    config: StackConfig
-    secrets: Secrets
-    # The platform namespace's name as an output of the Namespace (so objects wait for it).
-    platform_namespace: pulumi.Input[str]
-    # Tenant name -> its namespace's name as an output of the tenant's Namespace.
+    namespace: pulumi.Input[str]
+    """the manager's namespace; pass the Namespace's output so every object waits for it"""
+    environment: str
+    """environment label value, e.g. dev"""
+    manager: ManagerSettings
+    """image, replicas and renewal timing"""
+    krb5: Krb5Settings
+    """the realm and KDCs the manager obtains tickets from"""
+    vault: VaultLogin
+    """where the keytabs come from"""
+    tenants: Sequence[KerberosTenant]
+    """the tenants whose caches the manager keeps fresh"""
     tenant_namespaces: Mapping[str, pulumi.Input[str]]
+    """tenant name -> its namespace as an output of the tenant's Namespace (the Roles wait for it)"""
+    keep_legacy_urns: bool = False
+    """alias the children to the fixed names of earlier versions; only for the one instance that
+    existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
 
 
 class KerberosSidecar(pulumi.ComponentResource):
-    def __init__(self, name: str, args: KerberosSidecarArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("astronomer:platform:KerberosSidecar", name, None, opts)
-        config = args.config
-        kerberos = config.kerberos
-        labels = standard_labels(config.environment, "kerberos-manager")
-        selector = {"app.kubernetes.io/name": "kerberos-manager"}
-        child = pulumi.ResourceOptions(parent=self)
+    deployment_name: pulumi.Output[str]
+    """the manager's Deployment"""
+    config_checksum: pulumi.Output[str]
+    """checksum of the tenants file and krb5.conf in the pod template (a change rolls the pods)"""
 
-        def metadata(object_name: str, namespace: pulumi.Input[str] = args.platform_namespace) -> dict:
-            return {"name": object_name, "namespace": namespace, "labels": labels}
+    def __init__(self, name: str, args: KerberosSidecarArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("astronomer:platform:KerberosSidecar", name, None, opts)
+        labels = standard_labels(args.environment, "kerberos-manager")
+
+        def child(old_name: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, aliases=legacy_alias(old_name, args.keep_legacy_urns))
+
+        def metadata(object_name: str, namespace: pulumi.Input[str] = args.namespace) -> dict[str, object]:
+            return object_metadata(object_name, namespace, labels)
 
         service_account = k8s.core.v1.ServiceAccount(
-            "kerberos-manager-service-account", metadata=metadata(SERVICE_ACCOUNT), opts=child
+            f"{name}-service-account", metadata=metadata(SERVICE_ACCOUNT),
+            opts=child("kerberos-manager-service-account"),
         )
         k8s.core.v1.Secret(
-            "delinea-config",
+            f"{name}-delinea-config",
             metadata=metadata(DELINEA_SECRET),
             type="Opaque",
             string_data={
-                "vault-url": kerberos.delinea.url,
-                "username": kerberos.delinea.username,
-                "password": pulumi.Output.secret(args.secrets.delinea_password),
+                "vault-url": args.vault.url,
+                "username": args.vault.username,
+                "password": pulumi.Output.secret(args.vault.password),
             },
-            opts=child,
+            opts=child("delinea-config"),
         )
-        config_data = {"tenants.json": tenants_document(config), "krb5.conf": krb5_conf(kerberos)}
-        k8s.core.v1.ConfigMap("kerberos-manager-config", metadata=metadata(CONFIG_MAP), data=config_data, opts=child)
-
-        def from_delinea(key: str) -> dict:
-            return {"secretKeyRef": {"name": DELINEA_SECRET, "key": key}}
-
-        def probe(path: str, period: int) -> dict:
-            return {"httpGet": {"path": path, "port": HEALTH_PORT}, "periodSeconds": period, "failureThreshold": 3}
-
-        self.deployment = k8s.apps.v1.Deployment(
-            "kerberos-sidecar",
-            metadata=metadata(DEPLOYMENT),
-            spec={
-                "replicas": kerberos.replicas,
-                "selector": {"matchLabels": selector},
-                "template": {
-                    "metadata": {
-                        "labels": {**labels, **selector},
-                        # A new checksum rolls the pods when tenants or krb5.conf change.
-                        "annotations": {"checksum/config": config_checksum(config_data)},
-                    },
-                    "spec": {
-                        "serviceAccountName": SERVICE_ACCOUNT,
-                        "imagePullSecrets": [{"name": PULL_SECRET_NAME}],
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": RUN_AS_USER,
-                            "runAsGroup": RUN_AS_USER,
-                            "fsGroup": RUN_AS_USER,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
-                        "containers": [{
-                            "name": CONTAINER,
-                            "image": config.artifactory.image("platform", kerberos.sidecar_image),
-                            "env": [
-                                {"name": "DELINEA_VAULT_URL", "valueFrom": from_delinea("vault-url")},
-                                {"name": "DELINEA_USERNAME", "valueFrom": from_delinea("username")},
-                                {"name": "DELINEA_PASSWORD", "valueFrom": from_delinea("password")},
-                                {"name": "KRB5_CONFIG", "value": f"{CONFIG_DIR}/krb5.conf"},
-                                {"name": "TENANTS_FILE", "value": f"{CONFIG_DIR}/tenants.json"},
-                                {"name": "RENEW_INTERVAL_SECONDS", "value": str(kerberos.renew_interval_seconds)},
-                                {"name": "TICKET_LIFETIME_SECONDS", "value": str(kerberos.ticket_lifetime_seconds)},
-                                {"name": "WORK_DIR", "value": WORK_DIR},
-                                {"name": "HEALTH_PORT", "value": str(HEALTH_PORT)},
-                            ],
-                            "ports": [{"name": "health", "containerPort": HEALTH_PORT}],
-                            "livenessProbe": probe("/healthz", 30),
-                            # Ready once every tenant's cache has been written at least once.
-                            "readinessProbe": probe("/readyz", 10),
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "64Mi"},
-                                "limits": {"cpu": "500m", "memory": "256Mi"},
-                            },
-                            "securityContext": {
-                                "allowPrivilegeEscalation": False,
-                                "readOnlyRootFilesystem": True,
-                                "runAsNonRoot": True,
-                                "capabilities": {"drop": ["ALL"]},
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
-                            "volumeMounts": [
-                                {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-                                {"name": "work", "mountPath": WORK_DIR},
-                            ],
-                        }],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": CONFIG_MAP}},
-                            # Keytabs and caches in progress live in memory only.
-                            {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
-                        ],
-                    },
-                },
-            },
-            opts=child,
+        config_data = {"tenants.json": tenants_document(args.tenants), "krb5.conf": krb5_conf(args.krb5)}
+        k8s.core.v1.ConfigMap(
+            f"{name}-config", metadata=metadata(CONFIG_MAP), data=config_data, opts=child("kerberos-manager-config")
         )
-        if kerberos.replicas > 1:
+        spec = deployment_spec(args.manager, labels, config_data)
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment", metadata=metadata(DEPLOYMENT), spec=spec, opts=child("kerberos-sidecar")
+        )
+        if args.manager.replicas > 1:
             k8s.policy.v1.PodDisruptionBudget(
-                "kerberos-sidecar-pdb",
+                f"{name}-pdb",
                 metadata=metadata(DEPLOYMENT),
-                spec={"minAvailable": 1, "selector": {"matchLabels": selector}},
-                opts=child,
+                spec={"minAvailable": 1, "selector": {"matchLabels": SELECTOR}},
+                opts=child("kerberos-sidecar-pdb"),
             )
 
-        # Write access to exactly one Secret per tenant namespace, nothing cluster-wide.
         subject = {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": service_account.metadata.namespace}
-        for tenant in config.tenants:
+        for tenant in args.tenants:
             namespace = args.tenant_namespaces[tenant.name]
+            old_name = f"{tenant.name}-kerberos-ccache-writer"
             role = k8s.rbac.v1.Role(
-                f"{tenant.name}-kerberos-ccache-writer",
+                f"{name}-{tenant.name}-ccache-writer",
                 metadata=metadata(CACHE_WRITER_ROLE, namespace),
-                rules=[{
-                    "apiGroups": [""],
-                    "resources": ["secrets"],
-                    "resourceNames": [CACHE_SECRET_NAME],
-                    "verbs": ["get", "update", "patch"],
-                }],
-                opts=child,
+                rules=cache_writer_rules(),
+                opts=child(old_name),
             )
             k8s.rbac.v1.RoleBinding(
-                f"{tenant.name}-kerberos-ccache-writer",
+                f"{name}-{tenant.name}-ccache-writer",
                 metadata=metadata(CACHE_WRITER_ROLE, namespace),
                 role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
                 subjects=[subject],
-                opts=child,
+                opts=child(old_name),
             )
-        self.register_outputs({"deployment": self.deployment.metadata.name})
+        self.deployment_name = deployment.metadata.name
+        self.config_checksum = pulumi.Output.from_input(spec["template"]["metadata"]["annotations"]["checksum/config"])
+        self.register_outputs({"deploymentName": self.deployment_name, "configChecksum": self.config_checksum})

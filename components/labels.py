@@ -1,21 +1,52 @@
-"""Labels every object of this program carries, and Pod Security Admission namespace labels."""
+"""Labels and metadata every object of this program carries, and the alias to earlier child names."""
 
 from __future__ import annotations
 
-from config.models import PodSecurity
+from typing import Protocol
+
+import pulumi
 
 # Marks a namespace as a tenant's; the policy pack finds tenant namespaces by it.
 TENANT_LABEL = "astronomer.io/tenant"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "astronomer-platform"}
 
 
+class PodSecurityLevels(Protocol):
+    """Pod Security Admission levels of a namespace (the config's ``PodSecurity`` is one)."""
+
+    @property
+    def enforce(self) -> str: ...
+    @property
+    def audit(self) -> str: ...
+    @property
+    def warn(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+
+
 def standard_labels(environment: str, component: str, **extra: str) -> dict[str, str]:
     return {**MANAGED_BY, "astronomer.io/environment": environment, "app.kubernetes.io/component": component, **extra}
 
 
-def pod_security_labels(levels: PodSecurity) -> dict[str, str]:
+def pod_security_labels(levels: PodSecurityLevels) -> dict[str, str]:
     labels = {}
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = getattr(levels, mode)
         labels[f"pod-security.kubernetes.io/{mode}-version"] = levels.version
     return labels
+
+
+def object_metadata(
+    name: str, namespace: object, labels: dict[str, str], annotations: dict[str, str] | None = None
+) -> dict[str, object]:
+    """Metadata of a namespaced object. Annotations only when there are some: the API server drops
+    an empty map, and the provider would then report ``+ annotations: {}`` on every preview."""
+    metadata: dict[str, object] = {"name": name, "namespace": namespace, "labels": labels}
+    if annotations:
+        metadata["annotations"] = annotations
+    return metadata
+
+
+def legacy_alias(old_name: str, keep: bool) -> list[pulumi.Input[str | pulumi.Alias]]:
+    """An alias to a child's earlier name (same type and parent), so renaming it replaces nothing."""
+    return [pulumi.Alias(name=old_name)] if keep else []

@@ -6,14 +6,14 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.labels import pod_security_labels, standard_labels
-from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, platform_values
-from config.models import StackConfig
-from config.secrets import Secrets
+from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
+from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
+from components.registry import RegistryLogin
 
 CHART_NAME = "astronomer"
 # The platform's first install runs database migrations and many hooks: give it time.
@@ -21,96 +21,133 @@ RELEASE_TIMEOUT_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True)
+class TlsKeyPair:
+    """PEM certificate and key for the base domain and its wildcard (both secret)."""
+
+    certificate: pulumi.Output[str]
+    """PEM certificate chain"""
+    key: pulumi.Output[str]
+    """PEM private key"""
+
+
+@dataclass(frozen=True)
 class PlatformArgs:
-    config: StackConfig
-    secrets: Secrets
-    project: str
-    stack: str
-    # Pool namespaces: the chart renders Roles into them, so they must exist before it installs.
-    tenant_namespaces: Sequence[pulumi.Resource]
+    environment: str
+    """environment label value, e.g. dev"""
+    namespace: str
+    """namespace of the platform release (created here)"""
+    release_name: str
+    """Helm release name"""
+    chart: ChartSettings
+    """chart version and what its values are made of"""
+    chart_path: str | None
+    """a local chart directory instead of the Helm repository (air-gapped installs, tests)"""
+    registry: RegistryLogin
+    """Artifactory login for the pull Secret and the Helm repository"""
+    database_connection: pulumi.Output[str]
+    """postgres://USER:PASS@HOST:5432 of the platform database (secret)"""
+    tls: TlsKeyPair | None
+    """the TLS Secret's content; None when the Secret is managed elsewhere"""
+    pod_security: PodSecurityLevels
+    """Pod Security Admission levels of the platform namespace"""
+    protect_namespace: bool
+    """refuse to delete the platform namespace"""
+    wait_for: Sequence[pulumi.Resource]
+    """resources the release waits for: the pool namespaces, which the chart renders Roles into"""
+    keep_legacy_urns: bool = False
+    """alias the children to the fixed names of earlier versions; only for the one instance that
+    existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
 
 
-def docker_config_json(host: str, username: str, password: pulumi.Output[str]) -> pulumi.Output[str]:
-    def render(secret: str) -> str:
-        auth = base64.b64encode(f"{username}:{secret}".encode()).decode()
-        return json.dumps({"auths": {host: {"username": username, "password": secret, "auth": auth}}})
+def docker_config_json(registry: RegistryLogin) -> pulumi.Output[str]:
+    """The pull Secret's ``.dockerconfigjson`` for the registry login (secret)."""
 
-    return pulumi.Output.secret(password.apply(render))
+    def render(password: str) -> str:
+        user = registry.username
+        auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return json.dumps({"auths": {registry.host: {"username": user, "password": password, "auth": auth}}})
+
+    return pulumi.Output.secret(registry.password.apply(render))
 
 
 class AstronomerPlatform(pulumi.ComponentResource):
-    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
+    namespace_name: pulumi.Output[str]
+    """the platform namespace's name, resolved once the Namespace exists"""
+    release_status: pulumi.Output[str]
+    """the Helm release's status, e.g. deployed"""
+    houston_url: pulumi.Output[str]
+    """the Houston API endpoint of this platform"""
+    values: dict[str, Any]
+    """the chart values (plain data, so a render and a reviewer see them)"""
+
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("astronomer:platform:AstronomerPlatform", name, None, opts)
-        config, secrets = args.config, args.secrets
-        platform = config.platform
-        labels = standard_labels(config.environment, "platform")
+        labels = standard_labels(args.environment, "platform")
 
-        self.namespace = k8s.core.v1.Namespace(
-            "platform-namespace",
+        def child(old_name: str, **options: Any) -> pulumi.ResourceOptions:
+            aliases = legacy_alias(old_name, args.keep_legacy_urns)
+            return pulumi.ResourceOptions(parent=self, aliases=aliases, **options)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
             metadata={
-                "name": platform.namespace,
+                "name": args.namespace,
                 # 'platform: <release>' is what the chart's networkNSLabels hook would add.
-                "labels": {**labels, **pod_security_labels(platform.pod_security), "platform": platform.release_name},
+                "labels": {**labels, **pod_security_labels(args.pod_security), "platform": args.release_name},
             },
-            opts=pulumi.ResourceOptions(parent=self, protect=platform.protect_namespace),
+            opts=child("platform-namespace", protect=args.protect_namespace),
         )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
+        self.namespace_name = namespace.metadata.name
 
-        def metadata(name: str, **annotations: str) -> dict:
-            return {"name": name, "namespace": platform.namespace, "labels": labels, "annotations": annotations}
+        def in_namespace(old_name: str) -> pulumi.ResourceOptions:
+            return child(old_name, depends_on=[namespace])
 
-        self.pull_secret = k8s.core.v1.Secret(
-            "registry-pull-secret",
+        def metadata(object_name: str, annotations: dict[str, str] | None = None) -> dict[str, object]:
+            return object_metadata(object_name, args.namespace, labels, annotations)
+
+        prerequisites: list[pulumi.Resource] = [namespace]
+        prerequisites.append(k8s.core.v1.Secret(
+            f"{name}-registry-pull-secret",
             metadata=metadata(
                 PULL_SECRET_NAME,
                 # The platform copies Secrets with this annotation into deployment namespaces.
-                **{"astronomer.io/commander-sync": f"platform={platform.release_name}"},
+                {"astronomer.io/commander-sync": f"platform={args.release_name}"},
             ),
             type="kubernetes.io/dockerconfigjson",
-            string_data={
-                ".dockerconfigjson": docker_config_json(
-                    config.artifactory.host, config.artifactory.username, secrets.artifactory_password
-                )
-            },
-            opts=in_namespace,
-        )
-        self.bootstrap_secret = k8s.core.v1.Secret(
-            "database-bootstrap-secret",
+            string_data={".dockerconfigjson": docker_config_json(args.registry)},
+            opts=in_namespace("registry-pull-secret"),
+        ))
+        prerequisites.append(k8s.core.v1.Secret(
+            f"{name}-database-bootstrap-secret",
             metadata=metadata(BOOTSTRAP_SECRET_NAME),
             type="Opaque",
-            string_data={"connection": pulumi.Output.secret(secrets.database_connection)},
-            opts=in_namespace,
-        )
-        prerequisites: list[pulumi.Resource] = [self.namespace, self.pull_secret, self.bootstrap_secret]
-        if secrets.tls_certificate is not None and secrets.tls_key is not None:
-            self.tls_secret = k8s.core.v1.Secret(
-                "tls-secret",
-                metadata=metadata(platform.tls_secret_name),
+            string_data={"connection": pulumi.Output.secret(args.database_connection)},
+            opts=in_namespace("database-bootstrap-secret"),
+        ))
+        if args.tls is not None:
+            prerequisites.append(k8s.core.v1.Secret(
+                f"{name}-tls-secret",
+                metadata=metadata(args.chart.tls_secret_name),
                 type="kubernetes.io/tls",
                 string_data={
-                    "tls.crt": pulumi.Output.secret(secrets.tls_certificate),
-                    "tls.key": pulumi.Output.secret(secrets.tls_key),
+                    "tls.crt": pulumi.Output.secret(args.tls.certificate),
+                    "tls.key": pulumi.Output.secret(args.tls.key),
                 },
-                opts=in_namespace,
-            )
-            prerequisites.append(self.tls_secret)
+                opts=in_namespace("tls-secret"),
+            ))
 
-        self.values = platform_values(config, args.project, args.stack)
-        if platform.chart_path:
-            chart, version, repository = platform.chart_path, None, None
-        else:
-            chart, version = CHART_NAME, platform.chart_version
+        self.values = platform_values(args.chart)
+        repository = None
+        if not args.chart_path:
             repository = k8s.helm.v3.RepositoryOptsArgs(
-                repo=config.artifactory.helm_repo_url,
-                username=config.artifactory.username,
-                password=secrets.artifactory_password,
+                repo=args.chart.helm_repo_url, username=args.registry.username, password=args.registry.password
             )
-        self.release = k8s.helm.v3.Release(
-            "platform-release",
-            name=platform.release_name,
-            namespace=platform.namespace,
-            chart=chart,
-            version=version,
+        release = k8s.helm.v3.Release(
+            f"{name}-release",
+            name=args.release_name,
+            namespace=args.namespace,
+            chart=args.chart_path or CHART_NAME,
+            version=None if args.chart_path else args.chart.chart_version,
             repository_opts=repository,
             values=self.values,
             create_namespace=False,
@@ -118,17 +155,14 @@ class AstronomerPlatform(pulumi.ComponentResource):
             cleanup_on_fail=True,
             timeout=RELEASE_TIMEOUT_SECONDS,
             max_history=10,
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*prerequisites, *args.tenant_namespaces]
-            ),
+            opts=child("platform-release", depends_on=[*prerequisites, *args.wait_for]),
         )
-        self.houston_url = f"https://houston.{platform.base_domain}/v1"
-        self.register_outputs(
-            {
-                "namespace": platform.namespace,
-                "releaseName": platform.release_name,
-                "releaseStatus": self.release.status.apply(lambda status: status.status),
-                "values": self.values,
-                "houstonUrl": self.houston_url,
-            }
-        )
+        self.release_status = release.status.apply(lambda status: status.status)
+        self.houston_url = pulumi.Output.from_input(f"https://houston.{args.chart.base_domain}/v1")
+        self.register_outputs({
+            "namespaceName": self.namespace_name,
+            "releaseName": release.name,
+            "releaseStatus": self.release_status,
+            "values": self.values,
+            "houstonUrl": self.houston_url,
+        })

@@ -1,4 +1,4 @@
-"""Helm values for the Astronomer platform chart: a pure function of the validated stack config.
+"""Helm values for the Astronomer platform chart: a pure function of typed chart settings.
 
 Key paths follow the pinned chart's line (docs: astronomer-chart.md). The chart has no values
 schema, so a misspelled key would be silently ignored by Helm: every path here was read from the
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from config.models import StackConfig
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -32,6 +32,38 @@ _GIT_SYNC_RELAY_IMAGES = {"gitDaemon": "ap-git-daemon", "gitSync": "ap-git-sync-
 # The xcom sidecar image: ap-alpine on 0.37, ap-init from 1.x on.
 _XCOM_IMAGE = {"0.37": "ap-alpine"}
 _XCOM_IMAGE_DEFAULT = "ap-init"
+
+
+@dataclass(frozen=True)
+class ChartSettings:
+    """What the chart values are made of."""
+
+    chart_version: str
+    """exact chart version; its line (0.37, 1, 2) decides the key layout"""
+    image_repository: str
+    """registry host and repository that mirror Astronomer's certified images"""
+    helm_repo_url: str
+    """the Helm repository that mirrors the Astronomer charts"""
+    base_domain: str
+    """DNS domain the platform serves"""
+    tls_secret_name: str
+    """TLS Secret for the base domain and its wildcard"""
+    pool_namespaces: Sequence[str]
+    """pre-created namespaces the platform places Airflow deployments in"""
+    control_plane_id: str
+    """a stable UUID for the 2.x templates that would otherwise generate one per render"""
+    values_overrides: Mapping[str, Any] = field(default_factory=dict)
+    """values deep-merged last"""
+
+    @property
+    def chart_line(self) -> str:
+        return chart_line(self.chart_version)
+
+
+def chart_line(version: str) -> str:
+    """``0.37.7`` -> ``0.37``, ``1.2.0`` -> ``1``, ``2.1.0`` -> ``2``."""
+    major, minor = version.split(".")[:2]
+    return f"0.{minor}" if major == "0" else major
 
 
 def _line_keys(line: str) -> dict[str, Any]:
@@ -56,11 +88,11 @@ def _line_keys(line: str) -> dict[str, Any]:
     }
 
 
-def _namespace_management(line: str, namespaces: list[str]) -> dict[str, Any]:
+def _namespace_management(line: str, namespaces: Sequence[str]) -> dict[str, Any]:
     pools = {
         "enabled": True,
         "createRbac": True,
-        "namespaces": {"create": False, "names": namespaces},
+        "namespaces": {"create": False, "names": list(namespaces)},
     }
     if line == "2":
         return {
@@ -81,34 +113,32 @@ def control_plane_id(project: str, stack: str) -> str:
     return str(uuid.uuid5(_CP_ID_NAMESPACE, f"{project}/{stack}"))
 
 
-def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """``overrides`` merged into a copy of ``base``: maps merge key by key, anything else replaces."""
-    merged = copy.deepcopy(base)
+    merged = copy.deepcopy(dict(base))
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
-def platform_values(config: StackConfig, project: str, stack: str) -> dict[str, Any]:
-    platform = config.platform
-    line = platform.chart_line
-    prefix = config.artifactory.repository("certified")
+def platform_values(settings: ChartSettings) -> dict[str, Any]:
+    line = settings.chart_line
+    prefix = settings.image_repository
     layout = _line_keys(line)
-    namespaces = [tenant.namespace for tenant in config.tenants]
 
     def repo(basename: str) -> dict[str, str]:
         return {"repository": f"{prefix}/{basename}"}
 
     global_values: dict[str, Any] = {
-        "baseDomain": platform.base_domain,
-        "tlsSecret": platform.tls_secret_name,
+        "baseDomain": settings.base_domain,
+        "tlsSecret": settings.tls_secret_name,
         "privateRegistry": {"enabled": True, "repository": prefix, "secretName": PULL_SECRET_NAME},
         # Commander renders deployments from the chart in its image; helmRepo is the internal
         # mirror for anything that still looks a chart up.
-        "helmRepo": config.artifactory.helm_repo_url,
+        "helmRepo": settings.helm_repo_url,
         "networkPolicy": {"enabled": True},
         "defaultDenyNetworkPolicy": True,
         "airflow": {
@@ -120,12 +150,12 @@ def platform_values(config: StackConfig, project: str, stack: str) -> dict[str, 
         "gitSyncRelay": {"images": {k: repo(n) for k, n in _GIT_SYNC_RELAY_IMAGES.items()}},
         # 0.37 copies this one into Houston's config without the private-registry rewrite.
         "certgenerator": {"images": repo("ap-certgenerator")},
-        **_namespace_management(line, namespaces),
+        **_namespace_management(line, settings.pool_namespaces),
         **layout["global"],
     }
     if line == "2":
         # Several 2.x templates generate random ids; a fixed one keeps renders reproducible.
-        global_values["controlPlaneHA"] = {"cpId": control_plane_id(project, stack)}
+        global_values["controlPlaneHA"] = {"cpId": settings.control_plane_id}
 
     houston_config = {
         **layout["houston"],
@@ -151,4 +181,4 @@ def platform_values(config: StackConfig, project: str, stack: str) -> dict[str, 
             },
         },
     }
-    return deep_merge(values, platform.values_overrides)
+    return deep_merge(values, settings.values_overrides)

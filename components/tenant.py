@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -13,200 +14,149 @@ from components.kerberos_files import (
     CACHE_SECRET_NAME,
     KRB5_CONFIG_NAME,
     MOUNT_CONFIG_NAME,
+    Krb5Settings,
     cache_key,
     krb5_conf,
 )
-from components.labels import TENANT_LABEL, pod_security_labels, standard_labels
-from config.models import StackConfig, TenantConfig
-from config.sizing import quota_ceiling
+from components.labels import TENANT_LABEL, PodSecurityLevels, object_metadata, pod_security_labels, standard_labels
+from components.tenant_specs import EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
 
 SETTINGS_CONFIG_NAME = "airflow-settings"
 DATAKITS_CONFIG_NAME = "datakits"
-ROLE_GROUPS = (("admin", "admin_groups"), ("edit", "edit_groups"), ("view", "view_groups"))
-
-
-def airflow_variables(config: StackConfig, tenant: TenantConfig) -> dict[str, str]:
-    artifactory = config.artifactory
-    return {
-        **tenant.airflow.variables,
-        "artifactory_url": f"https://{artifactory.host}",
-        "datakit_registry": artifactory.repository("datakits"),
-        "environment": config.environment,
-        "astronomer_namespace": config.platform.namespace,
-    }
-
-
-def airflow_connections(tenant: TenantConfig) -> dict[str, dict]:
-    """Connections in the JSON layout of Airflow's local-filesystem secrets backend."""
-    connections = {}
-    for conn in tenant.airflow.connections:
-        fields = conn.model_dump(exclude={"conn_id", "schema_"}, exclude_none=True)
-        if conn.schema_:
-            fields["schema"] = conn.schema_
-        if not conn.extra:
-            del fields["extra"]
-        connections[conn.conn_id] = fields
-    return connections
+QUOTA_NAME = "tenant-ceiling"
 
 
 @dataclass(frozen=True)
 class TenantArgs:
-    config: StackConfig
-    tenant: TenantConfig
-    # The tenant's datakits: name -> full image reference (from the DatakitImage components).
+    """One line of business. The component's own name is the tenant's name (an RFC 1123 label)."""
+
+    namespace: str
+    """the tenant's namespace"""
+    environment: str
+    """environment label value, e.g. dev"""
+    platform_release: str
+    """Helm release name of the platform that serves this tenant (a label)"""
+    platform_namespace: str
+    """the platform's namespace: allowed in both directions by the tenant's NetworkPolicy"""
+    pod_security: PodSecurityLevels
+    """Pod Security Admission levels of the namespace"""
+    protect_namespace: bool
+    """refuse to delete the namespace (and everything in it) when the tenant is removed"""
+    egress: Sequence[EgressAllow]
+    """destinations outside the cluster the tenant's pods may reach"""
+    quota: QuotaCeiling
+    """ResourceQuota ceiling of the namespace"""
+    role_groups: Mapping[str, Sequence[str]]
+    """ClusterRole (admin, edit, view) -> IdP groups bound to it in the namespace"""
+    krb5: Krb5Settings
+    """the Kerberos realm the tenant's pods use (krb5.conf)"""
+    cache_mount_path: str
+    """where the tenant's pods mount the ticket cache Secret"""
+    deployment_image: str
+    """full reference of the tenant's Airflow deployment image"""
+    airflow_variables: Mapping[str, str]
+    """Airflow variables, including those the platform sets"""
+    airflow_connections: Mapping[str, Mapping[str, Any]]
+    """Airflow connections by id, in the JSON layout of Airflow's local-filesystem secrets backend"""
     datakit_images: Mapping[str, pulumi.Input[str]]
+    """the datakits the tenant may run: name -> full image reference"""
 
 
 class Tenant(pulumi.ComponentResource):
-    def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("astronomer:platform:Tenant", name, None, opts)
-        config, tenant = args.config, args.tenant
-        platform, tenancy = config.platform, config.tenancy
-        labels = standard_labels(
-            config.environment,
-            "tenant",
-            **{TENANT_LABEL: tenant.name, "astronomer.io/platform-release": platform.release_name},
-        )
-        prefix = tenant.name  # child names embed the tenant: URNs stay unique and stable
+    namespace_name: pulumi.Output[str]
+    """the tenant namespace's name, resolved once the Namespace exists"""
+    cache_secret_name: pulumi.Output[str]
+    """the Secret the ticket manager writes the tenant's Kerberos ticket cache into"""
+    deployment_image: pulumi.Output[str]
+    """the tenant's Airflow deployment image"""
+    datakit_images: pulumi.Output[dict[str, str]]
+    """datakit name -> image reference"""
 
-        self.namespace = k8s.core.v1.Namespace(
-            f"{prefix}-namespace",
-            metadata={"name": tenant.namespace, "labels": {**labels, **pod_security_labels(tenancy.pod_security)}},
-            opts=pulumi.ResourceOptions(parent=self, protect=tenancy.protect_namespaces),
+    def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("astronomer:platform:Tenant", name, None, opts)
+        labels = standard_labels(
+            args.environment,
+            "tenant",
+            **{TENANT_LABEL: name, "astronomer.io/platform-release": args.platform_release},
+        )
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": args.namespace, "labels": {**labels, **pod_security_labels(args.pod_security)}},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_namespace),
         )
         # Referencing the namespace's output makes every object wait for the namespace.
-        namespace = self.namespace.metadata.name
+        self.namespace_name = namespace.metadata.name
         child = pulumi.ResourceOptions(parent=self)
 
-        def metadata(object_name: str) -> dict:
-            return {"name": object_name, "namespace": namespace, "labels": labels}
+        def metadata(object_name: str) -> dict[str, object]:
+            return object_metadata(object_name, self.namespace_name, labels)
 
-        def network_policy(suffix: str, spec: dict) -> None:
+        for policy_name, spec in network_policy_specs(args.platform_namespace, args.egress).items():
             k8s.networking.v1.NetworkPolicy(
-                f"{prefix}-{suffix}", metadata=metadata(suffix), spec=spec, opts=child
+                f"{name}-{policy_name}", metadata=metadata(policy_name), spec=spec, opts=child
             )
-
-        # Default deny first: every other policy only adds allows.
-        network_policy("default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
-        network_policy("allow-dns", {
-            "podSelector": {},
-            "policyTypes": ["Egress"],
-            "egress": [{
-                "to": [{
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                }],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-            }],
-        })
-        platform_peer = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": platform.namespace}}}]
-        network_policy("allow-platform", {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": platform_peer}],
-            "egress": [{"to": platform_peer}],
-        })
-        network_policy("allow-same-namespace", {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [{"podSelector": {}}]}],
-            "egress": [{"to": [{"podSelector": {}}]}],
-        })
-        egress = tenancy.egress
-        external = [
-            ("allow-kerberos-kdc", egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
-            ("allow-secret-vault", egress.vault_cidrs, [("TCP", 443)]),
-            ("allow-metadata-database", egress.database_cidrs, [("TCP", egress.database_port)]),
-        ]
-        external += [
-            (f"allow-egress-{index}", rule.cidrs, [(rule.protocol, port) for port in rule.ports])
-            for index, rule in enumerate(tenant.egress)
-        ]
-        for suffix, cidrs, ports in external:
-            if cidrs:
-                network_policy(suffix, {
-                    "podSelector": {},
-                    "policyTypes": ["Egress"],
-                    "egress": [{
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in cidrs],
-                        "ports": [{"protocol": protocol, "port": port} for protocol, port in ports],
-                    }],
-                })
-
-        # A ceiling above the platform's own quota, never a replacement; no LimitRange (the
-        # platform brings one, and two make defaults undefined).
-        ceiling = tenant.quota.model_dump() if tenant.quota else quota_ceiling(tenant.max_workers)
+        # No LimitRange: the platform brings one per deployment, and two make defaults undefined.
         k8s.core.v1.ResourceQuota(
-            f"{prefix}-quota",
-            metadata=metadata("tenant-ceiling"),
-            spec={"hard": {
-                "requests.cpu": ceiling["cpu"],
-                "limits.cpu": ceiling["cpu"],
-                "requests.memory": ceiling["memory"],
-                "limits.memory": ceiling["memory"],
-                "services.loadbalancers": "0",
-                "services.nodeports": "0",
-            }},
-            opts=child,
+            f"{name}-quota", metadata=metadata(QUOTA_NAME), spec=quota_spec(args.quota), opts=child
         )
 
-        for role, field in ROLE_GROUPS:
-            groups = getattr(tenant, field)
+        for role, groups in args.role_groups.items():
             if groups:
                 k8s.rbac.v1.RoleBinding(
-                    f"{prefix}-{role}-groups",
+                    f"{name}-{role}-groups",
                     metadata=metadata(f"tenant-{role}"),
                     role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
                     subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups],
                     opts=child,
                 )
 
-        kerberos = config.kerberos
-        key = cache_key(tenant.name)
+        key = cache_key(name)
         k8s.core.v1.ConfigMap(
-            f"{prefix}-kerberos-mount-config",
+            f"{name}-kerberos-mount-config",
             metadata=metadata(MOUNT_CONFIG_NAME),
             data={
-                "mount_path": kerberos.cache_mount_path,
+                "mount_path": args.cache_mount_path,
                 "ticket_cache": key,
                 # Pods mount the whole cache Secret as a directory: a subPath mount never updates.
-                "KRB5CCNAME": f"FILE:{kerberos.cache_mount_path}/{key}",
+                "KRB5CCNAME": f"FILE:{args.cache_mount_path}/{key}",
             },
             opts=child,
         )
         k8s.core.v1.ConfigMap(
-            f"{prefix}-krb5-config", metadata=metadata(KRB5_CONFIG_NAME),
-            data={"krb5.conf": krb5_conf(kerberos)}, opts=child,
+            f"{name}-krb5-config", metadata=metadata(KRB5_CONFIG_NAME), data={"krb5.conf": krb5_conf(args.krb5)},
+            opts=child,
         )
-        # Created empty once; the ticket manager owns its contents from then on.
-        self.cache_secret = k8s.core.v1.Secret(
-            f"{prefix}-kerberos-ccache",
+        # Created without data once; the ticket manager owns its contents from then on.
+        cache_secret = k8s.core.v1.Secret(
+            f"{name}-kerberos-ccache",
             metadata=metadata(CACHE_SECRET_NAME),
             type="Opaque",
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["data", "stringData"]),
         )
+        self.cache_secret_name = cache_secret.metadata.name
 
-        deployment_image = config.artifactory.image("deployments", tenant.image)
         k8s.core.v1.ConfigMap(
-            f"{prefix}-airflow-settings",
+            f"{name}-airflow-settings",
             metadata=metadata(SETTINGS_CONFIG_NAME),
             data={
-                "variables.json": json.dumps(airflow_variables(config, tenant), sort_keys=True, indent=2),
-                "connections.json": json.dumps(airflow_connections(tenant), sort_keys=True, indent=2),
-                "deployment_image": deployment_image,
+                "variables.json": json.dumps(dict(args.airflow_variables), sort_keys=True, indent=2),
+                "connections.json": json.dumps(dict(args.airflow_connections), sort_keys=True, indent=2),
+                "deployment_image": args.deployment_image,
             },
             opts=child,
         )
-        self.datakit_images = dict(args.datakit_images)
         k8s.core.v1.ConfigMap(
-            f"{prefix}-datakits", metadata=metadata(DATAKITS_CONFIG_NAME),
-            data=self.datakit_images, opts=child,
+            f"{name}-datakits",
+            metadata=metadata(DATAKITS_CONFIG_NAME),
+            # No data key at all for a tenant without datakits: the API server drops an empty map.
+            data=dict(args.datakit_images) or None,
+            opts=child,
         )
-
-        self.namespace_name = namespace
+        self.deployment_image = pulumi.Output.from_input(args.deployment_image)
+        self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
         self.register_outputs({
-            "namespace": namespace,
-            "cacheSecretName": self.cache_secret.metadata.name,
+            "namespaceName": self.namespace_name,
+            "cacheSecretName": self.cache_secret_name,
+            "deploymentImage": self.deployment_image,
             "datakitImages": self.datakit_images,
-            "deploymentImage": deployment_image,
         })

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from offline import engine
-from tests.conftest import ROOT, TEST_SECRETS
+from tests.helpers import ROOT, TEST_SECRETS
 
 IMAGE = "docker:index/image:Image"
 

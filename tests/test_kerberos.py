@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offline import engine
-from tests.conftest import STACKS, TEST_SECRETS, run_document
+from tests.helpers import STACKS, TEST_SECRETS, run_document
 
 
 def deployment(recording):
@@ -43,7 +43,7 @@ def test_deployment_spec(recordings):
 
 
 def test_delinea_secret(recordings):
-    secret = next(r for r in recordings["dev"].resources if r.name == "delinea-config")
+    secret = next(r for r in recordings["dev"].resources if r.name == "kerberos-delinea-config")
     assert engine.is_secret(secret.inputs["stringData"])
     data = engine.reveal(secret.inputs["stringData"])
     assert data == {"vault-url": "https://vault.company.com/SecretServer", "username": "svc-kerberos-dev",
@@ -52,7 +52,7 @@ def test_delinea_secret(recordings):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_tenants_file(recordings, stack):
-    config_map = next(r for r in recordings[stack].resources if r.name == "kerberos-manager-config")
+    config_map = next(r for r in recordings[stack].resources if r.name == "kerberos-config")
     tenants = json.loads(config_map.inputs["data"]["tenants.json"])
     assert [t["tenant"] for t in tenants] == ["finance", "marketing", "analytics"]
     finance = tenants[0]

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_the_workflows_pulumi_cli_is_the_version_of_the_python_sdk():

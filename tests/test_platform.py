@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from components.platform_values import PULL_SECRET_NAME, control_plane_id, platform_values
+from components.platform_values import PULL_SECRET_NAME, control_plane_id
 from config.registry_policy import registry_violations
-from config.stack_file import validate_file
 from offline import engine
-from tests.conftest import ROOT, TEST_SECRETS, run_document
+from tests.helpers import TEST_SECRETS, release_values, run_document
 
 HOST = "artifactory.company.com"
 PREFIX = f"{HOST}/astronomer"
@@ -19,9 +18,7 @@ VERSIONS = ("0.37.7", "1.2.0", "2.1.0")
 
 
 def values_for(version: str, stack: str = "dev") -> dict:
-    config = validate_file(ROOT / f"Pulumi.{stack}.yaml")
-    pinned = config.model_copy(update={"platform": config.platform.model_copy(update={"chart_version": version})})
-    return platform_values(pinned, "astronomer-platform", stack)
+    return release_values(version, stack)
 
 
 def get(tree: dict, dotted: str):
@@ -129,7 +126,7 @@ def test_network_policies_and_external_database(version):
 
 
 def test_control_plane_id_is_deterministic_per_stack():
-    first, second = values_for("2.1.0"), values_for("2.1.0")
+    first, second = values_for("2.1.0"), release_values.__wrapped__("2.1.0")
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     cp_id = first["global"]["controlPlaneHA"]["cpId"]
     assert cp_id == control_plane_id("astronomer-platform", "dev") != control_plane_id("astronomer-platform", "prod")
@@ -170,7 +167,7 @@ def test_release_depends_on_prerequisites_and_every_tenant_namespace(recordings,
     recording = recordings[stack]
     release = recording.of_type(RELEASE)[0]
     by_name = {r.name: r.urn for r in recording.resources}
-    needed = ["platform-namespace", "registry-pull-secret", "database-bootstrap-secret",
+    needed = ["astronomer-namespace", "astronomer-registry-pull-secret", "astronomer-database-bootstrap-secret",
               "finance-namespace", "marketing-namespace", "analytics-namespace"]
     for name in needed:
         assert by_name[name] in release.dependencies, name
@@ -178,30 +175,30 @@ def test_release_depends_on_prerequisites_and_every_tenant_namespace(recordings,
 
 def test_prerequisite_secrets(recordings):
     secrets = {r.name: r for r in recordings["dev"].of_type("kubernetes:core/v1:Secret")}
-    pull = secrets["registry-pull-secret"]
+    pull = secrets["astronomer-registry-pull-secret"]
     assert pull.inputs["type"] == "kubernetes.io/dockerconfigjson"
     assert pull.inputs["metadata"]["annotations"] == {"astronomer.io/commander-sync": "platform=astronomer"}
     assert engine.is_secret(pull.inputs["stringData"])
     auth = json.loads(engine.reveal(pull.inputs["stringData"])[".dockerconfigjson"])["auths"][HOST]
     assert auth["username"] == "svc-astronomer-dev" and auth["password"] == TEST_SECRETS["artifactoryPassword"]
-    bootstrap = secrets["database-bootstrap-secret"]
+    bootstrap = secrets["astronomer-database-bootstrap-secret"]
     assert bootstrap.inputs["metadata"]["name"] == "astronomer-bootstrap"
     assert engine.reveal(bootstrap.inputs["stringData"]) == {"connection": TEST_SECRETS["databaseConnection"]}
     assert engine.is_secret(bootstrap.inputs["stringData"])
-    assert "tls-secret" not in secrets
+    assert "astronomer-tls-secret" not in secrets
 
 
 def test_tls_secret_when_certificate_given(document):
     secrets = TEST_SECRETS | {"tlsCertificate": "CERT-PEM-1", "tlsKey": "KEY-PEM-2"}
     recording = run_document(document("dev"), secrets=secrets)
-    tls = next(r for r in recording.resources if r.name == "tls-secret")
+    tls = next(r for r in recording.resources if r.name == "astronomer-tls-secret")
     assert tls.inputs["type"] == "kubernetes.io/tls" and engine.is_secret(tls.inputs["stringData"])
     release = recording.of_type(RELEASE)[0]
     assert tls.urn in release.dependencies
 
 
 def test_platform_namespace_labels(recordings):
-    namespace = next(r for r in recordings["prod"].resources if r.name == "platform-namespace")
+    namespace = next(r for r in recordings["prod"].resources if r.name == "astronomer-namespace")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["platform"] == "astronomer"
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"

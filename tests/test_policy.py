@@ -22,7 +22,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from offline import engine
 from policy import guardrails
-from tests.conftest import STACKS
+from tests.helpers import STACKS
 
 HOST = "artifactory.company.com"
 CONFIG = {"artifactoryHost": HOST}

@@ -10,7 +10,7 @@ from config.sizing import platform_quota, quota_ceiling
 from config.stack_file import validate_file
 from offline import engine
 from offline.synthetic import synthetic_tenants
-from tests.conftest import ROOT, STACKS, run_document
+from tests.helpers import ROOT, STACKS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -32,9 +32,7 @@ def test_every_tenant_gets_its_objects(recordings, stack):
     for tenant in config.tenants:
         objects = tenant_objects(recording, tenant.namespace)
         expected = {
-            ("NetworkPolicy", "default-deny"), ("NetworkPolicy", "allow-dns"), ("NetworkPolicy", "allow-platform"),
-            ("NetworkPolicy", "allow-same-namespace"), ("NetworkPolicy", "allow-kerberos-kdc"),
-            ("NetworkPolicy", "allow-secret-vault"), ("NetworkPolicy", "allow-metadata-database"),
+            ("NetworkPolicy", "default-deny"), ("NetworkPolicy", "tenant-allow"),
             ("ResourceQuota", "tenant-ceiling"), ("RoleBinding", "tenant-admin"),
             ("ConfigMap", "kerberos-mount-config"), ("ConfigMap", "krb5-config"), ("Secret", "kerberos-ccache"),
             ("ConfigMap", "airflow-settings"), ("ConfigMap", "datakits"),
@@ -67,23 +65,25 @@ def test_namespace_labels_and_protection(recordings, stack):
 
 def test_network_policies(recordings):
     objects = tenant_objects(recordings["dev"], "airflow-finance")
+    assert sorted(name for kind, name in objects if kind == "NetworkPolicy") == ["default-deny", "tenant-allow"]
     deny = objects[("NetworkPolicy", "default-deny")]["spec"]
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    dns = objects[("NetworkPolicy", "allow-dns")]["spec"]["egress"][0]
+    allow = objects[("NetworkPolicy", "tenant-allow")]["spec"]
+    platform = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "astronomer"}}}
+    same_namespace = {"podSelector": {}}
+    assert allow["ingress"] == [{"from": [platform, same_namespace]}]
+    dns, internal, kdc, vault, database, data_sources = allow["egress"]
     assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
     assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
-    platform = objects[("NetworkPolicy", "allow-platform")]["spec"]
-    peer = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "astronomer"}}}]
-    assert platform["ingress"] == [{"from": peer}] and platform["egress"] == [{"to": peer}]
-    kdc = objects[("NetworkPolicy", "allow-kerberos-kdc")]["spec"]["egress"][0]
+    assert internal == {"to": [platform, same_namespace]}
     assert {(p["protocol"], p["port"]) for p in kdc["ports"]} == {("TCP", 88), ("UDP", 88)}
     assert [b["ipBlock"]["cidr"] for b in kdc["to"]] == ["10.20.0.10/32", "10.20.0.11/32"]
-    vault = objects[("NetworkPolicy", "allow-secret-vault")]["spec"]["egress"][0]
     assert vault["ports"] == [{"protocol": "TCP", "port": 443}]
-    data_sources = objects[("NetworkPolicy", "allow-egress-0")]["spec"]["egress"][0]
+    assert database["ports"] == [{"protocol": "TCP", "port": 5432}]
     assert {p["port"] for p in data_sources["ports"]} == {1433, 1521}
-    # marketing has no extra egress rules
-    assert ("NetworkPolicy", "allow-egress-0") not in tenant_objects(recordings["dev"], "airflow-marketing")
+    # marketing has no extra egress rules: one rule fewer
+    marketing = tenant_objects(recordings["dev"], "airflow-marketing")[("NetworkPolicy", "tenant-allow")]["spec"]
+    assert marketing["egress"] == allow["egress"][:-1]
 
 
 def test_quota_is_a_ceiling_above_the_platform(recordings):

@@ -1,0 +1,165 @@
+"""The ticket manager's objects as plain data: its tenants file, config checksum and Deployment spec.
+
+Pure functions, so the contract the image honours (README, "Kerberos ticket manager") can be read
+and tested without Pulumi.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.kerberos_files import CACHE_SECRET_NAME, cache_key
+
+SERVICE_ACCOUNT = "kerberos-manager"
+DEPLOYMENT = "kerberos-sidecar"
+CONTAINER = "kerberos-manager"
+DELINEA_SECRET = "delinea-config"
+CONFIG_MAP = "kerberos-manager-config"
+CONFIG_DIR = "/etc/kerberos-manager"
+WORK_DIR = "/var/run/kerberos-manager"
+HEALTH_PORT = 8080
+RUN_AS_USER = 50000
+SELECTOR = {"app.kubernetes.io/name": "kerberos-manager"}
+
+
+@dataclass(frozen=True)
+class KerberosTenant:
+    """A tenant whose ticket cache the manager keeps fresh."""
+
+    name: str
+    """the tenant's name (the cache key is krb5cc_<name>)"""
+    namespace: str
+    """the tenant's namespace, where its cache Secret lives"""
+    principal: str
+    """the tenant's principal, name[/instance]@REALM"""
+    keytab_secret_id: int
+    """Delinea secret id holding the tenant's keytab"""
+
+
+@dataclass(frozen=True)
+class ManagerSettings:
+    """How the manager runs: image, replicas and renewal timing."""
+
+    image: str
+    """full image reference of the ticket manager"""
+    pull_secret_name: str
+    """Secret in the manager's namespace for pulling the image"""
+    replicas: int
+    """replicas; every replica writes complete caches (last writer wins)"""
+    renew_interval_seconds: int
+    """seconds between renewals"""
+    ticket_lifetime_seconds: int
+    """lifetime requested for every ticket"""
+
+
+def tenants_document(tenants: Sequence[KerberosTenant]) -> str:
+    """The tenants file the manager reads: one entry per tenant, in the given order."""
+    return json.dumps(
+        [
+            {
+                "tenant": tenant.name,
+                "namespace": tenant.namespace,
+                "principal": tenant.principal,
+                "keytabSecretId": tenant.keytab_secret_id,
+                "cacheSecret": CACHE_SECRET_NAME,
+                "cacheKey": cache_key(tenant.name),
+            }
+            for tenant in tenants
+        ],
+        indent=2,
+    )
+
+
+def config_checksum(data: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(data):
+        digest.update(f"{key}\0{data[key]}\0".encode())
+    return digest.hexdigest()
+
+
+def _from_delinea(key: str) -> dict[str, Any]:
+    return {"secretKeyRef": {"name": DELINEA_SECRET, "key": key}}
+
+
+def _probe(path: str, period: int) -> dict[str, Any]:
+    return {"httpGet": {"path": path, "port": HEALTH_PORT}, "periodSeconds": period, "failureThreshold": 3}
+
+
+def deployment_spec(
+    settings: ManagerSettings, labels: Mapping[str, str], config_data: Mapping[str, str]
+) -> dict[str, Any]:
+    """The manager's Deployment spec; a new ``config_data`` checksum rolls its pods."""
+    return {
+        "replicas": settings.replicas,
+        "selector": {"matchLabels": SELECTOR},
+        "template": {
+            "metadata": {
+                "labels": {**labels, **SELECTOR},
+                "annotations": {"checksum/config": config_checksum(config_data)},
+            },
+            "spec": {
+                "serviceAccountName": SERVICE_ACCOUNT,
+                "imagePullSecrets": [{"name": settings.pull_secret_name}],
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": RUN_AS_USER,
+                    "runAsGroup": RUN_AS_USER,
+                    "fsGroup": RUN_AS_USER,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [{
+                    "name": CONTAINER,
+                    "image": settings.image,
+                    "env": [
+                        {"name": "DELINEA_VAULT_URL", "valueFrom": _from_delinea("vault-url")},
+                        {"name": "DELINEA_USERNAME", "valueFrom": _from_delinea("username")},
+                        {"name": "DELINEA_PASSWORD", "valueFrom": _from_delinea("password")},
+                        {"name": "KRB5_CONFIG", "value": f"{CONFIG_DIR}/krb5.conf"},
+                        {"name": "TENANTS_FILE", "value": f"{CONFIG_DIR}/tenants.json"},
+                        {"name": "RENEW_INTERVAL_SECONDS", "value": str(settings.renew_interval_seconds)},
+                        {"name": "TICKET_LIFETIME_SECONDS", "value": str(settings.ticket_lifetime_seconds)},
+                        {"name": "WORK_DIR", "value": WORK_DIR},
+                        {"name": "HEALTH_PORT", "value": str(HEALTH_PORT)},
+                    ],
+                    "ports": [{"name": "health", "containerPort": HEALTH_PORT}],
+                    "livenessProbe": _probe("/healthz", 30),
+                    # Ready once every tenant's cache has been written at least once.
+                    "readinessProbe": _probe("/readyz", 10),
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "64Mi"},
+                        "limits": {"cpu": "500m", "memory": "256Mi"},
+                    },
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "runAsNonRoot": True,
+                        "capabilities": {"drop": ["ALL"]},
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "volumeMounts": [
+                        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+                        {"name": "work", "mountPath": WORK_DIR},
+                    ],
+                }],
+                "volumes": [
+                    {"name": "config", "configMap": {"name": CONFIG_MAP}},
+                    # Keytabs and caches in progress live in memory only.
+                    {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+                ],
+            },
+        },
+    }
+
+
+def cache_writer_rules() -> list[dict[str, Any]]:
+    """Write access to exactly one Secret of a tenant namespace, nothing cluster-wide."""
+    return [{
+        "apiGroups": [""],
+        "resources": ["secrets"],
+        "resourceNames": [CACHE_SECRET_NAME],
+        "verbs": ["get", "update", "patch"],
+    }]

@@ -1,0 +1,19 @@
+"""The login to the Artifactory registry that every image and chart comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class RegistryLogin:
+    """Artifactory host and the credentials for pulls, pushes and the Helm repository."""
+
+    host: str
+    """bare registry host, e.g. artifactory.company.com"""
+    username: str
+    """Artifactory user"""
+    password: pulumi.Output[str]
+    """Artifactory password (secret)"""

@@ -1,0 +1,127 @@
+"""Test helpers: stack documents, the program under mocks, and small args builders per component."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kerberos import KerberosSidecarArgs, VaultLogin
+from components.kerberos_files import Krb5Settings
+from components.kerberos_specs import KerberosTenant, ManagerSettings
+from components.platform import PlatformArgs
+from components.platform_values import ChartSettings
+from components.registry import RegistryLogin
+from components.tenant import TenantArgs
+from components.tenant_specs import EgressAllow, QuotaCeiling
+from config import stack_file
+from config.models import PodSecurity
+from config.stack_file import runtime_values
+from offline import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "prod")
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+# Distinctive values, so a test can search every rendered byte for them.
+TEST_SECRETS = {
+    "artifactoryPassword": "artifactory-PASSWORD-7f3a",
+    "databaseConnection": "postgres://astro:DB-PASSWORD-91c2@db.corp.company.com:5432",
+    "delineaPassword": "delinea-PASSWORD-55e0",
+}
+
+
+def stack_document(stack: str) -> dict[str, Any]:
+    """The ``astronomer-platform:`` keys of a committed stack file, without the prefix."""
+    return stack_file.document(ROOT / f"Pulumi.{stack}.yaml")
+
+
+def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
+    """Runtime config for ``document`` plus secrets given in plain text (marked secret)."""
+    return runtime_values(document, TEST_SECRETS if secrets is None else secrets)
+
+
+def run_document(document: dict[str, Any], stack: str = "dev", secrets: dict[str, str] | None = None):
+    config, secret_keys = runtime_config(document, secrets)
+    return engine.run(config, secret_keys, stack=stack)
+
+
+@functools.cache
+def release_values(chart_version: str, stack: str = "dev") -> dict[str, Any]:
+    """The chart values the whole program gives a committed stack pinned to ``chart_version``."""
+    document = copy.deepcopy(stack_document(stack))
+    document["platform"]["chartVersion"] = chart_version
+    release = run_document(document, stack).of_type(RELEASE)[0]
+    return engine.reveal(release.inputs)["values"]
+
+
+# --- one component at a time ---------------------------------------------------------------------
+
+def run_components(build: Callable[[pulumi.ResourceOptions], Any]) -> engine.Recording:
+    """Run ``build(opts)`` under mocks; ``opts`` carries an explicit Kubernetes provider."""
+
+    def program() -> None:
+        build(pulumi.ResourceOptions(providers=[k8s.Provider("kubernetes", context="test")]))
+
+    return engine.run({}, [], program=program)
+
+
+def secret(value: str) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
+
+
+def registry() -> RegistryLogin:
+    return RegistryLogin("registry.test", "svc-test", secret("registry-PASSWORD"))
+
+
+KRB5 = Krb5Settings("TEST.REALM", ("kdc1.test",), 36000)
+BASELINE = PodSecurity(enforce="baseline", audit="restricted", warn="restricted")
+
+
+def chart_settings(**changes: Any) -> ChartSettings:
+    settings = ChartSettings(
+        chart_version="2.1.0", image_repository="registry.test/astronomer",
+        helm_repo_url="https://registry.test/helm", base_domain="astro.test", tls_secret_name="astro-tls",
+        pool_namespaces=("team-a",), control_plane_id="00000000-0000-0000-0000-000000000001",
+    )
+    return dataclasses.replace(settings, **changes)
+
+
+def platform_args(**changes: Any) -> PlatformArgs:
+    args = PlatformArgs(
+        environment="test", namespace="astro", release_name="astro", chart=chart_settings(), chart_path=None,
+        registry=registry(), database_connection=secret("postgres://u:DB-PASSWORD@db:5432"), tls=None,
+        pod_security=BASELINE, protect_namespace=False, wait_for=(),
+    )
+    return dataclasses.replace(args, **changes)
+
+
+def tenant_args(**changes: Any) -> TenantArgs:
+    args = TenantArgs(
+        namespace="team-a", environment="test", platform_release="astro", platform_namespace="astro",
+        pod_security=BASELINE, protect_namespace=False,
+        egress=(EgressAllow(("10.0.0.10/32",), (("TCP", 88), ("UDP", 88))),),
+        quota=QuotaCeiling("10", "32Gi"), role_groups={"admin": ("team-a-admins",)}, krb5=KRB5,
+        cache_mount_path="/krb5/cache", deployment_image="registry.test/deployments/team-a:1",
+        airflow_variables={"environment": "test"}, airflow_connections={}, datakit_images={},
+    )
+    return dataclasses.replace(args, **changes)
+
+
+def kerberos_args(tenants: dict[str, str], **changes: Any) -> KerberosSidecarArgs:
+    """The manager for ``tenants`` (name -> namespace) in namespace ``astro``."""
+    args = KerberosSidecarArgs(
+        namespace="astro", environment="test",
+        manager=ManagerSettings("registry.test/platform/kerberos-manager:1", "pull", 1, 3600, 36000),
+        krb5=KRB5, vault=VaultLogin("https://vault.test", "svc-vault", secret("vault-PASSWORD")),
+        tenants=[KerberosTenant(name, namespace, f"svc-{name}@TEST.REALM", 1000 + i)
+                 for i, (name, namespace) in enumerate(tenants.items())],
+        tenant_namespaces=dict(tenants),
+    )
+    return dataclasses.replace(args, **changes)
