@@ -14,6 +14,11 @@ from offline import engine
 from tests.helpers import ROOT, STACKS, run_document, stack_document
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `pytest -m "not slow"` is the fast inner loop; `make test` runs everything.
+    config.addinivalue_line("markers", "slow: takes several seconds (fan-out at scale, many renders)")
+
+
 @pytest.fixture
 def document() -> Callable[[str], dict[str, Any]]:
     """A fresh, mutable copy of a committed stack's config."""

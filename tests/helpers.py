@@ -64,7 +64,9 @@ def release_values(chart_version: str, stack: str = "dev") -> dict[str, Any]:
 # --- one component at a time ---------------------------------------------------------------------
 
 def run_components(build: Callable[[pulumi.ResourceOptions], Any]) -> engine.Recording:
-    """Run ``build(opts)`` under mocks; ``opts`` carries an explicit Kubernetes provider."""
+    """Run ``build(opts)`` under mocks; ``opts`` carries an explicit Kubernetes provider.
+
+    Call the args builders inside ``build``: their secret outputs belong to the run's event loop."""
 
     def program() -> None:
         build(pulumi.ResourceOptions(providers=[k8s.Provider("kubernetes", context="test")]))
@@ -125,3 +127,36 @@ def kerberos_args(tenants: dict[str, str], **changes: Any) -> KerberosSidecarArg
         tenant_namespaces=dict(tenants),
     )
     return dataclasses.replace(args, **changes)
+
+
+# --- what the pulumi-kubernetes provider replaces instead of updating ----------------------------
+# From pulumi-kubernetes 4.x, provider/pkg/provider/diff.go (forceNewProperties): a change under one
+# of these paths replaces the object; .metadata.name and .metadata.namespace do for every kind.
+# Secrets and ConfigMaps also replace on .data/.stringData/.binaryData unless the provider has
+# enableSecretMutable / enableConfigMapMutable. Only the kinds this program declares are listed.
+_FORCE_NEW: dict[str, tuple[str, ...]] = {
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ("roleRef",),
+    "kubernetes:apps/v1:Deployment": ("spec.selector",),
+    "kubernetes:core/v1:ResourceQuota": ("spec.scopes",),
+    "kubernetes:core/v1:Secret": ("type",),
+}
+_MUTABLE_FLAG = {
+    "kubernetes:core/v1:ConfigMap": ("enableConfigMapMutable", ("data", "binaryData")),
+    "kubernetes:core/v1:Secret": ("enableSecretMutable", ("data", "stringData")),
+}
+
+
+def _at(tree: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
+
+
+def replacement_paths(resource_type: str, old: dict[str, Any], new: dict[str, Any],
+                      provider: dict[str, Any]) -> list[str]:
+    """The paths whose change makes the provider replace the object instead of updating it."""
+    paths = ["metadata.name", "metadata.namespace", *_FORCE_NEW.get(resource_type, ())]
+    flag, data_paths = _MUTABLE_FLAG.get(resource_type, ("", ()))
+    if flag and not provider.get(flag):
+        paths += data_paths
+    return [path for path in paths if _at(old, path) != _at(new, path)]

@@ -142,6 +142,7 @@ def test_airflow_settings_and_datakits(recordings):
     }
 
 
+@pytest.mark.slow
 def test_two_hundred_tenants_have_unique_urns(document):
     doc = document("dev")
     doc["tenants"] = synthetic_tenants(200)
