@@ -32,6 +32,8 @@ _GIT_SYNC_RELAY_IMAGES = {"gitDaemon": "ap-git-daemon", "gitSync": "ap-git-sync-
 # The xcom sidecar image: ap-alpine on 0.37, ap-init from 1.x on.
 _XCOM_IMAGE = {"0.37": "ap-alpine"}
 _XCOM_IMAGE_DEFAULT = "ap-init"
+# Lines whose namespace-labeller hook Job carries no pull secret.
+_UNPULLABLE_LABELLER = frozenset({"0.37"})
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,11 @@ def _line_keys(line: str) -> dict[str, Any]:
             **flag("postgresqlEnabled", "postgresql", False),
             **flag("rbacEnabled", "rbac", True),
             # The platform namespace carries the 'platform' label (set by this program), so
-            # deployment network policies can select it by label.
-            "networkNSLabels": {"enabled": True} if nested else True,
+            # deployment network policies can select it by label. The global also renders the
+            # chart's namespace-labeller hook Job, which on 0.37 has no imagePullSecrets
+            # (charts/astronomer/templates/add-labels-to-namespace.yaml, v0.37.7) and cannot pull
+            # from an authenticated Artifactory: off there, as this program labels the namespace.
+            **flag("networkNSLabels", "networkNSLabels", line not in _UNPULLABLE_LABELLER),
         },
         "houston": {
             "publicSignups": {"enabled": False} if nested else False,
@@ -161,6 +166,10 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
         **layout["houston"],
         "deployments": {
             "helm": {
+                # What global.networkNSLabels gives Airflow deployments (network policies that
+                # select the platform namespace by its label), set in Houston's own config so it
+                # holds on every line, also where the global is off (0.37).
+                "networkNSLabels": True,
                 "airflow": {
                     "defaultAirflowRepository": f"{prefix}/ap-airflow",
                     "defaultRuntimeRepository": f"{prefix}/astro-runtime",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
-from components.platform_values import PULL_SECRET_NAME, control_plane_id
+from components.platform_values import PULL_SECRET_NAME, chart_line, control_plane_id
 from config.registry_policy import registry_violations
 from offline import engine
 from tests.helpers import TEST_SECRETS, release_values, run_document
@@ -96,7 +98,9 @@ def test_legacy_line_keys(version):
     pools = g["features"]["namespacePools"]
     assert pools == {"enabled": True, "createRbac": True,
                      "namespaces": {"create": False, "names": ["airflow-finance", "airflow-marketing", "airflow-analytics"]}}
-    assert g["postgresqlEnabled"] is False and g["rbacEnabled"] is True and g["networkNSLabels"] is True
+    assert g["postgresqlEnabled"] is False and g["rbacEnabled"] is True
+    # Off on 0.37 only: its labeller hook has no pull secret (see UNSECRETED_POD_TEMPLATES).
+    assert g["networkNSLabels"] is (not version.startswith("0.37"))
     assert g["namespaceFreeFormEntry"] is False
     houston = values["astronomer"]["houston"]["config"]
     assert houston["publicSignups"] is False and houston["emailConfirmation"] is False
@@ -116,6 +120,58 @@ def test_two_x_line_keys():
     assert houston["publicSignups"] == {"enabled": False}
     for legacy in ("features", "postgresqlEnabled", "rbacEnabled", "namespaceFreeFormEntry"):
         assert legacy not in g, legacy
+
+
+@dataclass(frozen=True)
+class UnsecretedPodTemplate:
+    """A chart template that renders a pod spec without imagePullSecrets, and the value that gates it."""
+
+    template: str
+    gate: str
+    """dotted value path; the template renders when it is truthy (Go template ``if``)"""
+    default: Any
+    """the chart's own default for ``gate``, used when the program leaves it unset"""
+
+
+_PGBOUNCER = UnsecretedPodTemplate("charts/pgbouncer/templates/pgbouncer-deployment.yaml", "global.pgbouncer.enabled", False)
+# Read in astronomer/astronomer at each line's tag: every template rendering a Deployment,
+# StatefulSet, DaemonSet, Job, CronJob or Pod. All the others include a <chart>.imagePullSecrets
+# helper, which renders the pull secret when global.privateRegistry.enabled and .secretName are set.
+UNSECRETED_POD_TEMPLATES: dict[str, tuple[UnsecretedPodTemplate, ...]] = {
+    # v0.37.7: the namespace-labeller hook Job `<release>-platform-labeller` (`{{- if
+    # .Values.global.networkNSLabels }}`, values.yaml default false); pgbouncer (`{{- if
+    # .Values.global.pgbouncer.enabled }}`, also its Chart.yaml condition, default false).
+    "0.37": (UnsecretedPodTemplate("charts/astronomer/templates/add-labels-to-namespace.yaml", "global.networkNSLabels", False),
+             _PGBOUNCER),
+    # v1.2.0 and v2.1.0: the labeller Job includes astronomer.imagePullSecrets; pgbouncer as above.
+    "1": (_PGBOUNCER,),
+    "2": (_PGBOUNCER,),
+}
+
+
+def gate_is_on(values: dict, template: UnsecretedPodTemplate) -> bool:
+    value = get(values, template.gate) if has(values, template.gate) else template.default
+    # Go templates treat false, 0, nil and empty strings, maps and lists as false, as Python does.
+    return bool(value)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_rendered_pod_spec_carries_the_pull_secret(version, stack):
+    values = values_for(version, stack)
+    registry = values["global"]["privateRegistry"]
+    assert registry["enabled"] is True and registry["secretName"] == PULL_SECRET_NAME
+    rendered = [t.template for t in UNSECRETED_POD_TEMPLATES[chart_line(version)] if gate_is_on(values, t)]
+    assert rendered == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_houston_gives_deployments_network_ns_labels(version):
+    # The chart writes deployments.helm.networkNSLabels into Houston's production.yaml only when the
+    # global is on (charts/astronomer/templates/houston/houston-configmap.yaml, v0.37.7 to v2.1.0); ours
+    # is in local-production.yaml, which Houston layers over it, so it holds with the global off.
+    values = values_for(version)
+    assert get(values, "astronomer.houston.config.deployments.helm.networkNSLabels") is True
 
 
 @pytest.mark.parametrize("version", VERSIONS)
