@@ -17,8 +17,10 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+# pyright is pinned: the variable stops its wrapper asking PyPI for a newer release on every run.
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
+	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(VENV)/bin/pyright --pythonpath $(PY)
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
 	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 

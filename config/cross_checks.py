@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from config.errors import Problem
 from config.models import TenantConfig
@@ -22,7 +23,7 @@ class CrossView:
     datakit_names: frozenset[str] | None
     tenants: tuple[tuple[int, TenantConfig], ...]
     registry_host: str | None = None
-    values_overrides: dict | None = None
+    values_overrides: dict[str, Any] | None = None
 
 
 def cross_problems(view: CrossView) -> list[Problem]:
@@ -58,7 +59,7 @@ def cross_problems(view: CrossView) -> list[Problem]:
 
 def _unique(tenants: Iterable[tuple[int, TenantConfig]], field: str) -> list[Problem]:
     first_seen: dict[str, int] = {}
-    problems = []
+    problems: list[Problem] = []
     for index, tenant in tenants:
         value = getattr(tenant, field)
         if value in first_seen:

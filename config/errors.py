@@ -113,8 +113,10 @@ _RULES = {
 }
 
 
-def problems_from(error: ValidationError, root: type[BaseModel], prefix: tuple = ()) -> list[Problem]:
-    problems = []
+def problems_from(
+    error: ValidationError, root: type[BaseModel], prefix: tuple[int | str, ...] = ()
+) -> list[Problem]:
+    problems: list[Problem] = []
     for err in error.errors():
         loc = prefix + tuple(err["loc"])
         kind = err["type"]

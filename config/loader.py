@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, problems_from
@@ -16,6 +16,8 @@ from config.models import ArtifactoryConfig, PlatformConfig, StackConfig, Tenant
 from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, Secrets
 
 PROJECT = "astronomer-platform"
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def validate(raw: dict[str, Any], secrets_present: set[str], secure_keys: set[str]) -> StackConfig:
@@ -66,7 +68,7 @@ def _secret_problems(present: set[str]) -> list[Problem]:
 def _salvage(raw: dict[str, Any]) -> CrossView:
     """The parts of an invalid config that did validate, for the cross-key rules."""
 
-    def valid(model, data):
+    def valid(model: type[_Model], data: Any) -> _Model | None:
         try:
             return model.model_validate(data)
         except ValidationError:
@@ -74,12 +76,13 @@ def _salvage(raw: dict[str, Any]) -> CrossView:
 
     platform = valid(PlatformConfig, raw.get("platform"))
     artifactory = valid(ArtifactoryConfig, raw.get("artifactory"))
-    datakits = raw.get("datakits")
-    tenants = raw.get("tenants") if isinstance(raw.get("tenants"), list) else []
+    # Typed from here on: isinstance alone would leave the items of an unknown type.
+    datakits: dict[str, Any] | None = raw["datakits"] if isinstance(raw.get("datakits"), dict) else None
+    tenants: list[Any] = raw["tenants"] if isinstance(raw.get("tenants"), list) else []
     parsed = ((index, valid(TenantConfig, item)) for index, item in enumerate(tenants))
     return CrossView(
         platform_namespace=platform.namespace if platform else None,
-        datakit_names=frozenset(datakits) if isinstance(datakits, dict) else None,
+        datakit_names=frozenset(datakits) if datakits is not None else None,
         tenants=tuple((index, tenant) for index, tenant in parsed if tenant is not None),
         registry_host=artifactory.host if artifactory else None,
         values_overrides=platform.values_overrides if platform else None,
@@ -110,11 +113,12 @@ def split_config(
 
 def _parse(value: str) -> Any:
     # The engine hands structured values over as JSON text and plain values as text.
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return value
-    return parsed if isinstance(parsed, (dict, list)) else value
+    if value.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
 
 
 def load() -> tuple[StackConfig, Secrets]:

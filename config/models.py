@@ -162,7 +162,8 @@ def _check_local_chart(path: Path, version: str) -> None:
     chart_file = path / "Chart.yaml"
     if not chart_file.is_file():
         raise FieldError("chartPath", f"{str(path)!r} is not a chart directory (no Chart.yaml)")
-    found = str((yaml.safe_load(chart_file.read_text()) or {}).get("version"))
+    chart: dict[str, Any] = yaml.safe_load(chart_file.read_text()) or {}
+    found = str(chart.get("version"))
     if found != version:
         raise FieldError(
             "chartPath", f"the chart at {str(path)!r} is version {found}, but chartVersion is {version}"
@@ -308,7 +309,9 @@ RESERVED_AIRFLOW_VARIABLES = frozenset(
 class TenantAirflow(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)
     """Airflow variables (the platform adds artifactory_url, datakit_registry, environment, astronomer_namespace)"""
-    connections: list[AirflowConnection] = Field(default_factory=list)
+    # A bare `list` factory would also fit pydantic's overload for factories that take the data,
+    # and the type checker could not tell the item type; naming it settles that.
+    connections: list[AirflowConnection] = Field(default_factory=list[AirflowConnection])
     """non-secret fields of Airflow connections"""
 
     @model_validator(mode="after")
@@ -344,7 +347,7 @@ class TenantConfig(Model):
     """groups bound to the view ClusterRole in the namespace"""
     quota: TenantQuota | None = None
     """explicit quota ceiling (default derived from maxWorkers)"""
-    egress: list[EgressRule] = Field(default_factory=list)
+    egress: list[EgressRule] = Field(default_factory=list[EgressRule])
     """extra egress allows (data sources)"""
     airflow: TenantAirflow = TenantAirflow()
     """Airflow variables and connections"""
@@ -391,5 +394,5 @@ class StackConfig(Model):
     """datakit images by name"""
     tenancy: TenancyConfig
     """settings shared by every tenant namespace"""
-    tenants: list[TenantConfig] = Field(default_factory=list)
+    tenants: list[TenantConfig] = Field(default_factory=list[TenantConfig])
     """one entry per line of business"""

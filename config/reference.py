@@ -1,99 +1,104 @@
-"""The README's config reference, generated from the models: ``python -m config.reference``.
+"""The README's config reference: ``python -m config.reference``.
 
-A test keeps the README's copy identical to this output, so the reference cannot drift.
+Built from the stack file's JSON schema (``config.schema``), the one editors check against, so the
+two cannot drift; a test keeps the README's copy identical to this output.
 """
 
 from __future__ import annotations
 
 import json
-import types
-import typing
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
-
-from config.models import StackConfig
-from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS
+from config.schema import PREFIX, SECRET_REF, stack_file_schema
+from config.secrets import REQUIRED_SECRETS
 
 BEGIN = "<!-- config-reference:begin -->"
 END = "<!-- config-reference:end -->"
 
-_SECRET_MEANINGS = {
-    "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
-    "databaseConnection": "postgres://USER:PASS@HOST:5432 of the platform database",
-    "delineaPassword": "Delinea password of the ticket manager",
-    "tlsCertificate": "PEM certificate for the base domain and its wildcard (with tlsKey)",
-    "tlsKey": "PEM key of tlsCertificate",
-}
+JsonObject = dict[str, Any]
+Row = tuple[str, str, str, str]
 
 
-def _strip(annotation: Any) -> Any:
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    return annotation
+class _Walker:
+    """Turns the schema of an object into rows of (key path, type, default, meaning)."""
+
+    def __init__(self, defs: JsonObject) -> None:
+        self.defs = defs
+
+    def resolve(self, node: JsonObject) -> JsonObject:
+        """The schema a value must match, with 'or null' dropped and a ``$ref`` followed."""
+        options = [option for option in node.get("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1:
+            node = options[0]
+        ref: str | None = node.get("$ref")
+        return self.defs[ref.rsplit("/", 1)[1]] if ref else node
+
+    def type_name(self, node: JsonObject) -> str:
+        if node.get("$ref") == SECRET_REF:
+            return "secret string"
+        node = self.resolve(node)
+        kind = node.get("type", "any")
+        if "enum" in node:
+            return " / ".join(str(value) for value in node["enum"])
+        if "properties" in node:
+            return "object"
+        if kind == "array":
+            return f"list of {self.type_name(node['items'])}"
+        if kind == "object":
+            values = node.get("additionalProperties", True)
+            return f"map of {'any' if values is True else self.type_name(values)}"
+        return str(kind)
+
+    def nested(self, node: JsonObject) -> tuple[JsonObject | None, str]:
+        """The object schema inside ``node`` (itself, its items or its map values) and the path
+        suffix that leads to it."""
+        node = self.resolve(node)
+        if "properties" in node:
+            return node, ""
+        if node.get("type") == "array":
+            inner, suffix = self.nested(node["items"])
+            return inner, "[]" + suffix
+        values: JsonObject | bool = node.get("additionalProperties", True)
+        if node.get("type") == "object" and isinstance(values, dict):
+            inner, suffix = self.nested(values)
+            return inner, ".<name>" + suffix
+        return None, ""
+
+    def rows(self, model: JsonObject, prefix: str = "") -> list[Row]:
+        required = set(model.get("required", []))
+        result: list[Row] = []
+        for name, node in model["properties"].items():
+            path = f"{prefix}{name}"
+            result.append((path, self.type_name(node), _default(node, name in required), node.get("description", "")))
+            inner, suffix = self.nested(node)
+            if inner is not None:
+                result += self.rows(inner, f"{path}{suffix}.")
+        return result
 
 
-def _type_name(annotation: Any) -> str:
-    annotation = _strip(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(annotation) if a is not type(None))
-    if origin is list:
-        return f"list of {_type_name(typing.get_args(annotation)[0])}"
-    if origin is dict:
-        return f"map of {_type_name(typing.get_args(annotation)[1])}"
-    if origin is typing.Literal:
-        return " / ".join(str(a) for a in typing.get_args(annotation))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "object"
-    return {str: "string", int: "integer", bool: "boolean"}.get(annotation, "any")
-
-
-def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, str]:
-    annotation = _strip(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _nested_model(inner[0]) if len(inner) == 1 else (None, "")
-    if origin is list:
-        model, suffix = _nested_model(typing.get_args(annotation)[0])
-        return model, "[]" + suffix
-    if origin is dict:
-        model, suffix = _nested_model(typing.get_args(annotation)[1])
-        return model, ".<name>" + suffix
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, ""
-    return None, ""
-
-
-def _default(field) -> str:
-    if field.is_required():
+def _default(node: JsonObject, required: bool) -> str:
+    if required:
         return "required"
-    value = field.default_factory() if field.default is PydanticUndefined else field.default
-    if isinstance(value, BaseModel):
-        value = value.model_dump(by_alias=True, exclude_none=True)
+    value = node.get("default")
     if value is None or value in ({}, []):
         return "-"
-    return f"`{json.dumps(value)}`" if not isinstance(value, str) else f"`{value}`"
+    return f"`{value}`" if isinstance(value, str) else f"`{json.dumps(value)}`"
 
 
-def rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
-    result = []
-    for name, field in model.model_fields.items():
-        path = f"{prefix}{field.alias or name}"
-        result.append((path, _type_name(field.annotation), _default(field), field.description or ""))
-        nested, suffix = _nested_model(field.annotation)
-        if nested is not None:
-            result += rows(nested, f"{path}{suffix}.")
-    return result
+def rows(schema: JsonObject) -> list[Row]:
+    """Rows for every project key of a stack file schema, named without the project prefix."""
+    config = schema["properties"]["config"]
+    project = {
+        "properties": {key.removeprefix(PREFIX): node for key, node in config["properties"].items()},
+        # The schema cannot require the secrets: they are set per machine, outside the committed file.
+        "required": [key.removeprefix(PREFIX) for key in config["required"]] + list(REQUIRED_SECRETS),
+    }
+    return _Walker(schema["$defs"]).rows(project)
 
 
 def reference() -> str:
     lines = [BEGIN, "| key | type | default | meaning |", "|---|---|---|---|"]
-    lines += [f"| `{p}` | {t} | {d} | {m} |" for p, t, d, m in rows(StackConfig)]
-    lines += [f"| `{name}` | secret string | required | {_SECRET_MEANINGS[name]} |" for name in REQUIRED_SECRETS]
-    lines += [f"| `{name}` | secret string | - | {_SECRET_MEANINGS[name]} |" for name in OPTIONAL_SECRETS]
+    lines += [f"| `{p}` | {t} | {d} | {m} |" for p, t, d, m in rows(stack_file_schema())]
     lines.append(END)
     return "\n".join(lines)
 

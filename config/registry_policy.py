@@ -6,10 +6,21 @@ Used on ``platform.valuesOverrides`` before anything is created and on the final
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 # Value keys that name an image repository (or a whole image) in the Astronomer chart.
 _IMAGE_KEYS = ("repository", "defaultairflowrepository", "defaultruntimerepository", "image")
+
+
+# Parsed YAML and JSON, or CrossGuard's read-only proxies of them: any mapping and sequence. The
+# guards give the type checker the item types that isinstance alone leaves unknown.
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    return isinstance(value, Mapping)
+
+
+def is_sequence(value: object) -> TypeGuard[Sequence[Any]]:
+    # Strings and bytes are sequences too, but never a list of values.
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 def registry_violations(values: Any, host: str, path: str = "") -> Iterator[tuple[str, str]]:
@@ -18,15 +29,15 @@ def registry_violations(values: Any, host: str, path: str = "") -> Iterator[tupl
     Takes any mapping and sequence, not only dict and list: the policy pack passes CrossGuard's
     read-only proxies of the resource inputs.
     """
-    if isinstance(values, Sequence) and not isinstance(values, str):
+    if is_sequence(values):
         for index, item in enumerate(values):
             yield from registry_violations(item, host, f"{path}[{index}]")
         return
-    if not isinstance(values, Mapping):
+    if not is_mapping(values):
         return
     for key, value in values.items():
         here = f"{path}.{key}" if path else str(key)
-        if key == "privateRegistry" and isinstance(value, Mapping):
+        if key == "privateRegistry" and is_mapping(value):
             if value.get("enabled", True) is not True:
                 yield here + ".enabled", "must stay true: the private registry cannot be switched off"
             repository = value.get("repository")

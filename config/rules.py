@@ -1,166 +1,86 @@
 """Reusable string rules for stack config values.
 
-Each rule is an ``Annotated`` string type: the validator raises a ``ValueError`` whose text is the
-rule in plain words, so an error line reads ``<key path>: <value> <rule>``.
+Every rule type below is written as ``Annotated[str, ...]``, so a type checker sees a plain
+``str``. Its ``Rule`` items run in order after the strict string check; the first that fails raises
+a ``ValueError`` whose text is the rule in plain words, so an error line reads
+``<key path>: <value> <rule>``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
-_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
-_RFC1123_LABEL = re.compile(rf"^{_LABEL}$")
-_HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::\d{{1,5}})?$")
+
+@dataclass(frozen=True)
+class Rule:
+    """One check of a string: the whole value matches ``pattern``, ``test`` holds and it has at
+    most ``max_length`` characters (each when given); otherwise ``ValueError(message)``.
+
+    ``pattern`` and ``max_length`` also go into the JSON schema, so an editor flags the value too.
+    Patterns are written so that Python and ECMAScript (the dialect of JSON schema patterns) read
+    them alike: ``[0-9]`` rather than ``\\d`` (which is Unicode-wide in Python), no named groups.
+    """
+
+    message: str
+    pattern: str | None = None
+    test: Callable[[str], bool] | None = None
+    max_length: int | None = None
+
+    def __call__(self, value: str) -> str:
+        if (
+            (self.pattern is not None and re.fullmatch(self.pattern, value) is None)
+            or (self.test is not None and not self.test(value))
+            or (self.max_length is not None and len(value) > self.max_length)
+        ):
+            raise ValueError(self.message)
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if self.pattern is not None:
+            json_schema["pattern"] = f"^(?:{self.pattern})$"
+        if self.max_length is not None:
+            json_schema["maxLength"] = self.max_length
+        return json_schema
+
+
+# At most 63 characters: 1 + 61 + 1.
+_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?"
 _REPO_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPO_PATH = re.compile(rf"^{_REPO_COMPONENT}(?:/{_REPO_COMPONENT})*$")
+_REPO_PATH = rf"{_REPO_COMPONENT}(?:/{_REPO_COMPONENT})*"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-_TAG_RE = re.compile(rf"^{_TAG}$")
-_IMAGE = re.compile(rf"^(?P<name>{_REPO_COMPONENT}(?:/{_REPO_COMPONENT})*):(?P<tag>{_TAG})$")
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-_RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
-_PYTHON = re.compile(r"^3\.\d{1,2}$")
-# Kubernetes resource.Quantity, without a sign: 500m, 2, 1.5, 64Gi, 1e3.
-_QUANTITY = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?\d+)?$")
-_REALM = re.compile(r"^[A-Z0-9](?:[A-Z0-9.-]*[A-Z0-9])?$")
-_PRINCIPAL = re.compile(r"^[^/@\s]+(?:/[^/@\s]+)?@(?P<realm>[^@\s]+)$")
-_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+_REALM = r"[A-Z0-9](?:[A-Z0-9.-]*[A-Z0-9])?"
 
 
-def rfc1123_label(value: str) -> str:
-    if len(value) > 63 or not _RFC1123_LABEL.match(value):
-        raise ValueError(
-            "is not an RFC 1123 label (lowercase letters, digits and '-', starting and ending "
-            "with a letter or digit, at most 63 characters)"
-        )
-    return value
+def _names_no_registry(value: str) -> bool:
+    # As Docker reads a reference: a first component with '.' or ':', or 'localhost', is a host.
+    first, slash, _ = value.partition("/")
+    return not slash or not ("." in first or ":" in first or first == "localhost")
 
 
-def helm_release_name(value: str) -> str:
-    rfc1123_label(value)
-    if len(value) > 53:
-        raise ValueError("is longer than the 53 characters Helm allows for a release name")
-    return value
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unbalanced '[' around the host
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
-def dns_domain(value: str) -> str:
-    labels = value.split(".")
-    if (
-        len(value) > 253
-        or len(labels) < 2
-        or not all(len(part) <= 63 and _RFC1123_LABEL.match(part) for part in labels)
-    ):
-        raise ValueError(
-            "is not a valid DNS domain (two or more lowercase RFC 1123 labels separated by '.', "
-            "at most 253 characters, no scheme, no trailing dot)"
-        )
-    return value
-
-
-def registry_host(value: str) -> str:
-    if "://" in value:
-        raise ValueError("must be a bare registry host without a scheme (drop the 'https://')")
-    if "/" in value:
-        raise ValueError("must be a bare registry host without a path (repositories go elsewhere)")
-    if not _HOST.match(value):
-        raise ValueError("is not a registry host name (lowercase DNS name, optional ':port')")
-    return value
-
-
-def host_with_port(value: str) -> str:
-    if "://" in value or "/" in value or not _HOST.match(value):
-        raise ValueError("is not a host name with an optional ':port' (no scheme, no path)")
-    return value
-
-
-def repository_path(value: str) -> str:
-    if not _REPO_PATH.match(value):
-        raise ValueError(
-            "is not a repository path (lowercase components of letters, digits, '.', '_', '-' "
-            "separated by '/')"
-        )
-    return value
-
-
-def image_name_tag(value: str) -> str:
-    """``name:tag`` relative to an Artifactory repository; refuses references to any registry."""
-    first = value.split("/", 1)[0]
-    if "/" in value and ("." in first or ":" in first or first == "localhost"):
-        raise ValueError(
-            "names a registry; give only 'name:tag' inside the Artifactory repository "
-            "(the host and repository are added from 'artifactory')"
-        )
-    if not _IMAGE.match(value):
-        raise ValueError("is not an image reference of the form 'name:tag' (a tag is required)")
-    return value
-
-
-def image_tag(value: str) -> str:
-    if not _TAG_RE.match(value):
-        raise ValueError("is not a valid image tag (letters, digits, '_', '.', '-'; at most 128)")
-    return value
-
-
-def exact_chart_version(value: str) -> str:
-    if not _SEMVER.match(value):
-        raise ValueError(
-            "is not an exact chart version such as '2.1.0' ('latest', ranges and wildcards are "
-            "not allowed: pin the version)"
-        )
-    return value
-
-
-def release_version(value: str) -> str:
-    if not _RELEASE.match(value):
-        raise ValueError("is not an exact version of the form 'X.Y.Z'")
-    return value
-
-
-def python_version(value: str) -> str:
-    if not _PYTHON.match(value):
-        raise ValueError("is not a Python version of the form '3.X' (quote it: 3.10 is a number)")
-    return value
-
-
-def quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
-        raise ValueError("is not a Kubernetes quantity (for example '4', '500m', '16Gi')")
-    return value
-
-
-def kerberos_realm(value: str) -> str:
-    if not _REALM.match(value):
-        raise ValueError("is not a Kerberos realm (upper case, for example 'CORP.COMPANY.COM')")
-    return value
-
-
-def kerberos_principal(value: str) -> str:
-    match = _PRINCIPAL.match(value)
-    if not match or not _REALM.match(match["realm"]):
-        raise ValueError("is not a Kerberos principal of the form 'name[/instance]@REALM'")
-    if "_HOST" in value:
-        raise ValueError("uses _HOST, which expands to a pod name on Kubernetes; name the host")
-    return value
-
-
-def https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ValueError("is not an https:// URL with a host")
-    return value
-
-
-def config_key(value: str) -> str:
-    if not _KEY.match(value):
-        raise ValueError("is not a key of letters, digits, '_', '.' and '-'")
-    return value
-
-
-def cidr(value: str) -> str:
+def _cidr(value: str) -> str:
+    # Not a Rule: the message carries ipaddress's reason.
     try:
         ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -168,32 +88,85 @@ def cidr(value: str) -> str:
     return value
 
 
-def absolute_path(value: str) -> str:
-    if not value.startswith("/") or "//" in value or value.endswith("/") and value != "/":
-        raise ValueError("is not an absolute path without a trailing '/'")
-    return value
+_STRICT = StringConstraints(strict=True)
 
-
-def _rule(check) -> type[str]:
-    return Annotated[str, StringConstraints(strict=True), AfterValidator(check)]
-
-
-Rfc1123Label = _rule(rfc1123_label)
-HelmReleaseName = _rule(helm_release_name)
-DnsDomain = _rule(dns_domain)
-RegistryHost = _rule(registry_host)
-HostWithPort = _rule(host_with_port)
-RepositoryPath = _rule(repository_path)
-ImageNameTag = _rule(image_name_tag)
-ImageTag = _rule(image_tag)
-ExactChartVersion = _rule(exact_chart_version)
-ReleaseVersion = _rule(release_version)
-PythonVersion = _rule(python_version)
-Quantity = _rule(quantity)
-KerberosRealm = _rule(kerberos_realm)
-KerberosPrincipal = _rule(kerberos_principal)
-HttpsUrl = _rule(https_url)
-ConfigKey = _rule(config_key)
-Cidr = _rule(cidr)
-AbsolutePath = _rule(absolute_path)
+# The rules, one type each.
 NonEmptyStr = Annotated[str, StringConstraints(strict=True, min_length=1)]
+Rfc1123Label = Annotated[str, _STRICT, Rule(
+    "is not an RFC 1123 label (lowercase letters, digits and '-', starting and ending with a letter or "
+    "digit, at most 63 characters)",
+    pattern=_LABEL,
+)]
+HelmReleaseName = Annotated[Rfc1123Label, Rule(
+    "is longer than the 53 characters Helm allows for a release name", max_length=53
+)]
+DnsDomain = Annotated[str, _STRICT, Rule(
+    "is not a valid DNS domain (two or more lowercase RFC 1123 labels separated by '.', at most 253 "
+    "characters, no scheme, no trailing dot)",
+    pattern=rf"{_LABEL}(?:\.{_LABEL})+",
+    max_length=253,
+)]
+RegistryHost = Annotated[
+    str,
+    _STRICT,
+    Rule("must be a bare registry host without a scheme (drop the 'https://')", test=lambda v: "://" not in v),
+    Rule("must be a bare registry host without a path (repositories go elsewhere)", test=lambda v: "/" not in v),
+    Rule("is not a registry host name (lowercase DNS name, optional ':port')", pattern=_HOST),
+]
+HostWithPort = Annotated[str, _STRICT, Rule(
+    "is not a host name with an optional ':port' (no scheme, no path)", pattern=_HOST
+)]
+RepositoryPath = Annotated[str, _STRICT, Rule(
+    "is not a repository path (lowercase components of letters, digits, '.', '_', '-' separated by '/')",
+    pattern=_REPO_PATH,
+)]
+# 'name:tag' relative to an Artifactory repository; a reference to any registry is refused.
+ImageNameTag = Annotated[
+    str,
+    _STRICT,
+    Rule(
+        "names a registry; give only 'name:tag' inside the Artifactory repository (the host and "
+        "repository are added from 'artifactory')",
+        test=_names_no_registry,
+    ),
+    Rule("is not an image reference of the form 'name:tag' (a tag is required)", pattern=rf"{_REPO_PATH}:{_TAG}"),
+]
+ImageTag = Annotated[str, _STRICT, Rule(
+    "is not a valid image tag (letters, digits, '_', '.', '-'; at most 128)", pattern=_TAG
+)]
+ExactChartVersion = Annotated[str, _STRICT, Rule(
+    "is not an exact chart version such as '2.1.0' ('latest', ranges and wildcards are not allowed: "
+    "pin the version)",
+    pattern=r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?",
+)]
+ReleaseVersion = Annotated[str, _STRICT, Rule(
+    "is not an exact version of the form 'X.Y.Z'", pattern=r"[0-9]+\.[0-9]+\.[0-9]+"
+)]
+PythonVersion = Annotated[str, _STRICT, Rule(
+    "is not a Python version of the form '3.X' (quote it: 3.10 is a number)", pattern=r"3\.[0-9]{1,2}"
+)]
+# A Kubernetes resource.Quantity without a sign: 500m, 2, 1.5, 64Gi, 1e3.
+Quantity = Annotated[str, _STRICT, Rule(
+    "is not a Kubernetes quantity (for example '4', '500m', '16Gi')",
+    pattern=r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?",
+)]
+KerberosRealm = Annotated[str, _STRICT, Rule(
+    "is not a Kerberos realm (upper case, for example 'CORP.COMPANY.COM')", pattern=_REALM
+)]
+KerberosPrincipal = Annotated[
+    str,
+    _STRICT,
+    Rule(
+        "is not a Kerberos principal of the form 'name[/instance]@REALM'",
+        pattern=rf"[^/@\s]+(?:/[^/@\s]+)?@{_REALM}",
+    ),
+    Rule("uses _HOST, which expands to a pod name on Kubernetes; name the host", test=lambda v: "_HOST" not in v),
+]
+HttpsUrl = Annotated[str, _STRICT, Rule("is not an https:// URL with a host", test=_is_https_url)]
+ConfigKey = Annotated[str, _STRICT, Rule(
+    "is not a key of letters, digits, '_', '.' and '-'", pattern=r"[A-Za-z0-9_.-]+"
+)]
+Cidr = Annotated[str, _STRICT, AfterValidator(_cidr)]
+AbsolutePath = Annotated[str, _STRICT, Rule(
+    "is not an absolute path without a trailing '/'", pattern=r"/|(?:/[^/]+)+"
+)]

@@ -13,6 +13,14 @@ import pulumi
 REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword")
 OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 SECRET_KEYS = REQUIRED_SECRETS + OPTIONAL_SECRETS
+# What each holds: the JSON schema's descriptions and the README's config reference.
+SECRET_DESCRIPTIONS = {
+    "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
+    "databaseConnection": "postgres://USER:PASS@HOST:5432 of the platform database",
+    "delineaPassword": "Delinea password of the ticket manager",
+    "tlsCertificate": "PEM certificate for the base domain and its wildcard (with tlsKey)",
+    "tlsKey": "PEM key of tlsCertificate",
+}
 
 
 @dataclass(frozen=True)

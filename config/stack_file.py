@@ -14,6 +14,7 @@ import yaml
 
 from config.loader import PROJECT, split_config, validate
 from config.models import StackConfig
+from config.registry_policy import is_mapping, is_sequence
 from config.secrets import REQUIRED_SECRETS
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -21,20 +22,26 @@ SECRET_PLACEHOLDER = "[secret]"
 
 def _hide_secure(value: Any) -> tuple[Any, bool]:
     """The value with every ``{secure: ...}`` replaced by the placeholder, and whether it had one."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
+    if is_mapping(value) and set(value) == {"secure"}:
         return SECRET_PLACEHOLDER, True
-    if isinstance(value, dict):
+    if is_mapping(value):
         pairs = {k: _hide_secure(v) for k, v in value.items()}
         return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
-    if isinstance(value, list):
+    if is_sequence(value):
         items = [_hide_secure(v) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
 
 
+def _config(path: Path) -> dict[str, Any]:
+    """The ``config:`` map of a stack file (empty when it has none)."""
+    document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    return document.get("config") or {}
+
+
 def document(path: Path) -> dict[str, Any]:
     """The project's keys of a stack file, without the ``astronomer-platform:`` prefix."""
-    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    config = _config(path)
     return {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{PROJECT}:")}
 
 
@@ -44,10 +51,9 @@ def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[s
     With ``fill_missing_secrets``, required secrets that the file does not hold (they are set per
     machine with ``pulumi config set --secret``) get the placeholder, so the program can run offline.
     """
-    document = yaml.safe_load(path.read_text()) or {}
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for full_key, value in (document.get("config") or {}).items():
+    for full_key, value in _config(path).items():
         shown, secret = _hide_secure(value)
         config[full_key] = shown if isinstance(shown, str) else json.dumps(shown)
         if secret:

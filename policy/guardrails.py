@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
 from pulumi_policy import (
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -29,7 +30,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from components.labels import TENANT_LABEL
-from config.registry_policy import registry_violations
+from config.registry_policy import is_mapping, is_sequence, registry_violations
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -67,7 +68,7 @@ def _dig(value: Any, *path: str) -> Any:
     """The value at ``path``, None where it is absent, UNKNOWN where a preview does not know it."""
     try:
         for key in path:
-            if not isinstance(value, Mapping):
+            if not is_mapping(value):
                 return None
             value = value.get(key)
     except UnknownValueError:
@@ -77,9 +78,9 @@ def _dig(value: Any, *path: str) -> Any:
 
 def _items(value: Any) -> list[Any]:
     """The known items of a list field (none when absent or unknown)."""
-    if not isinstance(value, Sequence) or isinstance(value, str):
+    if not is_sequence(value):
         return []
-    known = []
+    known: list[Any] = []
     for index in range(len(value)):
         try:
             known.append(value[index])
@@ -93,7 +94,7 @@ def foreign_images(resource_type: str, props: Mapping[str, Any], host: str) -> I
     # A server-side-apply patch (DeploymentPatch) keeps its kind's layout.
     path = POD_SPEC_PATHS.get(resource_type.removesuffix("Patch"))
     spec = _dig(props, *path) if path else None
-    if not isinstance(spec, Mapping):
+    if not is_mapping(spec):
         return
     for field in CONTAINER_FIELDS:
         for index, container in enumerate(_items(_dig(spec, field))):
@@ -121,7 +122,7 @@ def validate_platform_release(args: ResourceValidationArgs, report_violation: Re
     if not is_platform_release(args.resource_type, args.props):
         return
     host = args.get_config()["artifactoryHost"]
-    values = _dig(args.props, "values") or {}
+    values = _dig(args.props, "values")
     if _dig(values, "global", "privateRegistry", "enabled") is not True:
         report_violation("values.global.privateRegistry.enabled must be true", None)
     for path, rule in registry_violations(values, host):
@@ -129,12 +130,12 @@ def validate_platform_release(args: ResourceValidationArgs, report_violation: Re
 
 
 def tenant_namespaces(resources: list[Any]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for resource in resources:
         if resource.resource_type == NAMESPACE:
             labels = _dig(resource.props, "metadata", "labels")
             name = _dig(resource.props, "metadata", "name")
-            if isinstance(labels, Mapping) and TENANT_LABEL in labels and isinstance(name, str):
+            if is_mapping(labels) and TENANT_LABEL in labels and isinstance(name, str):
                 names.add(name)
     return names
 
@@ -151,7 +152,7 @@ def _by_namespace(resources: list[Any], types: tuple[str, ...]) -> dict[Any, lis
 def is_default_deny(props: Mapping[str, Any]) -> bool:
     """Selects every pod, covers both directions and allows nothing (unknown parts do not count)."""
     selector = _dig(props, "spec", "podSelector")
-    selects_all = isinstance(selector, Mapping) and not any(_dig(selector, key) for key in selector)
+    selects_all = is_mapping(selector) and not any(_dig(selector, key) for key in selector)
     return (
         selects_all
         and {"Ingress", "Egress"} <= set(_items(_dig(props, "spec", "policyTypes")))
@@ -162,7 +163,7 @@ def is_default_deny(props: Mapping[str, Any]) -> bool:
 
 def _empty(rules: Any) -> bool:
     # An unknown rule list is not known to be empty.
-    return rules is None or (isinstance(rules, Sequence) and not isinstance(rules, str) and len(rules) == 0)
+    return rules is None or (is_sequence(rules) and len(rules) == 0)
 
 
 def validate_tenant_isolation(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -187,7 +188,7 @@ def validate_no_external_services(args: StackValidationArgs, report_violation: R
                 report_violation(f"{service_type} Service in tenant namespace {namespace}", service.urn)
 
 
-POLICIES = [
+POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name="images-from-artifactory",
         description="Container, init and ephemeral container images come only from the Artifactory host.",

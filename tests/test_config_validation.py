@@ -12,7 +12,7 @@ from config.errors import ConfigError
 from config.loader import validate
 from config.secrets import REQUIRED_SECRETS
 from config.stack_file import validate_file
-from tests.conftest import ROOT, STACKS, stack_document
+from tests.helpers import ROOT, STACKS, stack_document
 
 ALL_SECRETS = set(REQUIRED_SECRETS)
 
@@ -98,6 +98,13 @@ RULES = [
     ("release name too long for Helm", ("platform", "releaseName"), "a" * 54, "platform.releaseName", "53"),
     ("datakit version tag", ("datakits", "oracle-bronze", "version"), "2.0 beta", "datakits.oracle-bronze.version",
      "image tag"),
+    # A rule matches the whole value: no trailing newline, no label over 63 characters in a host.
+    ("tenant name with a newline", ("tenants", 0, "name"), "finance\n", "tenants[0].name", "RFC 1123"),
+    ("KDC label too long", ("kerberos", "kdcs"), ["k" * 64 + ".corp.company.com"], "kerberos.kdcs[0]", "host name"),
+    ("quantity in other digits", ("tenants", 0, "quota"), {"cpu": "\u0663", "memory": "64Gi"}, "tenants[0].quota.cpu",
+     "Kubernetes quantity"),
+    ("helm repo URL unparsable", ("artifactory", "helmRepoUrl"), "https://[::1/helm", "artifactory.helmRepoUrl",
+     "is not an https:// URL with a host"),
 ]
 
 
@@ -252,7 +259,7 @@ def test_design_tenants_are_in_both_stacks():
 def test_invalid_config_stops_the_program_before_any_resource(document):
     """The real program under mocks: a bad stack registers nothing and raises a clean error."""
     from offline import engine
-    from tests.conftest import runtime_config
+    from tests.helpers import runtime_config
 
     doc = document("dev")
     doc["tenants"][0]["maxWorkers"] = 0
