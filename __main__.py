@@ -51,7 +51,7 @@ shared_egress = [
     EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
 ]
 tenants = {t.name: Tenant(t.name, TenantArgs(
-    namespace=t.namespace, environment=config.environment, platform_release=platform.release_name,
+    namespace=t.namespace_name, environment=config.environment, platform_release=platform.release_name,
     platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
     protect_namespace=tenancy.protect_namespaces,
     egress=shared_egress + [EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress],
@@ -69,7 +69,7 @@ astronomer = AstronomerPlatform("astronomer", PlatformArgs(
     chart=ChartSettings(
         chart_version=platform.chart_version, image_repository=artifactory.repository("certified"),
         helm_repo_url=artifactory.helm_repo_url, base_domain=platform.base_domain,
-        tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace for t in config.tenants],
+        tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
         control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
         values_overrides=platform.values_overrides),
     chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
@@ -82,7 +82,7 @@ KerberosSidecar("kerberos", KerberosSidecarArgs(
     manager=ManagerSettings(artifactory.image("platform", kerberos.sidecar_image), PULL_SECRET_NAME,
                             kerberos.replicas, kerberos.renew_interval_seconds, kerberos.ticket_lifetime_seconds),
     krb5=krb5, vault=VaultLogin(kerberos.delinea.url, kerberos.delinea.username, secrets.delinea_password),
-    tenants=[KerberosTenant(t.name, t.namespace, t.kerberos.principal, t.kerberos.keytab_secret_id)
+    tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)
              for t in config.tenants],
     tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
     keep_legacy_urns=True,
@@ -91,5 +91,5 @@ KerberosSidecar("kerberos", KerberosSidecarArgs(
 pulumi.export("platformNamespace", astronomer.namespace_name)
 pulumi.export("houstonUrl", astronomer.houston_url)
 pulumi.export("releaseStatus", astronomer.release_status)
-pulumi.export("tenantNamespaces", {t.name: t.namespace for t in config.tenants})
+pulumi.export("tenantNamespaces", {t.name: t.namespace_name for t in config.tenants})
 pulumi.export("images", {name: image.image_ref for name, image in images.items()})

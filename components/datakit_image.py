@@ -32,7 +32,7 @@ class DatakitImageArgs:
     """build context directory; without one the image is a reference only"""
     dockerfile: str | None = None
     """Dockerfile path (default: <context>/Dockerfile)"""
-    build_args: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    build_args: Mapping[str, pulumi.Input[str]] = field(default_factory=dict[str, pulumi.Input[str]])
     """Docker build arguments"""
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from components.kerberos_files import Krb5Settings, krb5_conf
 from components.kerberos_specs import (
@@ -23,6 +24,7 @@ from components.kerberos_specs import (
     KerberosTenant,
     ManagerSettings,
     cache_writer_rules,
+    config_checksum,
     deployment_spec,
     tenants_document,
 )
@@ -77,7 +79,7 @@ class KerberosSidecar(pulumi.ComponentResource):
         def child(old_name: str) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, aliases=legacy_alias(old_name, args.keep_legacy_urns))
 
-        def metadata(object_name: str, namespace: pulumi.Input[str] = args.namespace) -> dict[str, object]:
+        def metadata(object_name: str, namespace: pulumi.Input[str] = args.namespace) -> ObjectMetaArgsDict:
             return object_metadata(object_name, namespace, labels)
 
         service_account = k8s.core.v1.ServiceAccount(
@@ -107,11 +109,13 @@ class KerberosSidecar(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}-pdb",
                 metadata=metadata(DEPLOYMENT),
-                spec={"minAvailable": 1, "selector": {"matchLabels": SELECTOR}},
+                spec={"min_available": 1, "selector": {"match_labels": SELECTOR}},
                 opts=child("kerberos-sidecar-pdb"),
             )
 
-        subject = {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": service_account.metadata.namespace}
+        subject: k8s.rbac.v1.SubjectArgsDict = {
+            "kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": service_account.metadata.namespace
+        }
         for tenant in args.tenants:
             namespace = args.tenant_namespaces[tenant.name]
             old_name = f"{tenant.name}-kerberos-ccache-writer"
@@ -124,10 +128,10 @@ class KerberosSidecar(pulumi.ComponentResource):
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{tenant.name}-ccache-writer",
                 metadata=metadata(CACHE_WRITER_ROLE, namespace),
-                role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
+                role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
                 subjects=[subject],
                 opts=child(old_name),
             )
         self.deployment_name = deployment.metadata.name
-        self.config_checksum = pulumi.Output.from_input(spec["template"]["metadata"]["annotations"]["checksum/config"])
+        self.config_checksum = pulumi.Output.from_input(config_checksum(config_data))
         self.register_outputs({"deploymentName": self.deployment_name, "configChecksum": self.config_checksum})

@@ -10,7 +10,10 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
+from pulumi_kubernetes.core.v1 import EnvVarSourceArgsDict, ProbeArgsDict
+from pulumi_kubernetes.rbac.v1 import PolicyRuleArgsDict
 
 from components.kerberos_files import CACHE_SECRET_NAME, cache_key
 
@@ -81,43 +84,43 @@ def config_checksum(data: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _from_delinea(key: str) -> dict[str, Any]:
-    return {"secretKeyRef": {"name": DELINEA_SECRET, "key": key}}
+def _from_delinea(key: str) -> EnvVarSourceArgsDict:
+    return {"secret_key_ref": {"name": DELINEA_SECRET, "key": key}}
 
 
-def _probe(path: str, period: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": HEALTH_PORT}, "periodSeconds": period, "failureThreshold": 3}
+def _probe(path: str, period: int) -> ProbeArgsDict:
+    return {"http_get": {"path": path, "port": HEALTH_PORT}, "period_seconds": period, "failure_threshold": 3}
 
 
 def deployment_spec(
     settings: ManagerSettings, labels: Mapping[str, str], config_data: Mapping[str, str]
-) -> dict[str, Any]:
+) -> DeploymentSpecArgsDict:
     """The manager's Deployment spec; a new ``config_data`` checksum rolls its pods."""
     return {
         "replicas": settings.replicas,
-        "selector": {"matchLabels": SELECTOR},
+        "selector": {"match_labels": SELECTOR},
         "template": {
             "metadata": {
                 "labels": {**labels, **SELECTOR},
                 "annotations": {"checksum/config": config_checksum(config_data)},
             },
             "spec": {
-                "serviceAccountName": SERVICE_ACCOUNT,
-                "imagePullSecrets": [{"name": settings.pull_secret_name}],
-                "securityContext": {
-                    "runAsNonRoot": True,
-                    "runAsUser": RUN_AS_USER,
-                    "runAsGroup": RUN_AS_USER,
-                    "fsGroup": RUN_AS_USER,
-                    "seccompProfile": {"type": "RuntimeDefault"},
+                "service_account_name": SERVICE_ACCOUNT,
+                "image_pull_secrets": [{"name": settings.pull_secret_name}],
+                "security_context": {
+                    "run_as_non_root": True,
+                    "run_as_user": RUN_AS_USER,
+                    "run_as_group": RUN_AS_USER,
+                    "fs_group": RUN_AS_USER,
+                    "seccomp_profile": {"type": "RuntimeDefault"},
                 },
                 "containers": [{
                     "name": CONTAINER,
                     "image": settings.image,
                     "env": [
-                        {"name": "DELINEA_VAULT_URL", "valueFrom": _from_delinea("vault-url")},
-                        {"name": "DELINEA_USERNAME", "valueFrom": _from_delinea("username")},
-                        {"name": "DELINEA_PASSWORD", "valueFrom": _from_delinea("password")},
+                        {"name": "DELINEA_VAULT_URL", "value_from": _from_delinea("vault-url")},
+                        {"name": "DELINEA_USERNAME", "value_from": _from_delinea("username")},
+                        {"name": "DELINEA_PASSWORD", "value_from": _from_delinea("password")},
                         {"name": "KRB5_CONFIG", "value": f"{CONFIG_DIR}/krb5.conf"},
                         {"name": "TENANTS_FILE", "value": f"{CONFIG_DIR}/tenants.json"},
                         {"name": "RENEW_INTERVAL_SECONDS", "value": str(settings.renew_interval_seconds)},
@@ -125,41 +128,41 @@ def deployment_spec(
                         {"name": "WORK_DIR", "value": WORK_DIR},
                         {"name": "HEALTH_PORT", "value": str(HEALTH_PORT)},
                     ],
-                    "ports": [{"name": "health", "containerPort": HEALTH_PORT}],
-                    "livenessProbe": _probe("/healthz", 30),
+                    "ports": [{"name": "health", "container_port": HEALTH_PORT}],
+                    "liveness_probe": _probe("/healthz", 30),
                     # Ready once every tenant's cache has been written at least once.
-                    "readinessProbe": _probe("/readyz", 10),
+                    "readiness_probe": _probe("/readyz", 10),
                     "resources": {
                         "requests": {"cpu": "50m", "memory": "64Mi"},
                         "limits": {"cpu": "500m", "memory": "256Mi"},
                     },
-                    "securityContext": {
-                        "allowPrivilegeEscalation": False,
-                        "readOnlyRootFilesystem": True,
-                        "runAsNonRoot": True,
+                    "security_context": {
+                        "allow_privilege_escalation": False,
+                        "read_only_root_filesystem": True,
+                        "run_as_non_root": True,
                         "capabilities": {"drop": ["ALL"]},
-                        "seccompProfile": {"type": "RuntimeDefault"},
+                        "seccomp_profile": {"type": "RuntimeDefault"},
                     },
-                    "volumeMounts": [
-                        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-                        {"name": "work", "mountPath": WORK_DIR},
+                    "volume_mounts": [
+                        {"name": "config", "mount_path": CONFIG_DIR, "read_only": True},
+                        {"name": "work", "mount_path": WORK_DIR},
                     ],
                 }],
                 "volumes": [
-                    {"name": "config", "configMap": {"name": CONFIG_MAP}},
+                    {"name": "config", "config_map": {"name": CONFIG_MAP}},
                     # Keytabs and caches in progress live in memory only.
-                    {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+                    {"name": "work", "empty_dir": {"medium": "Memory", "size_limit": "16Mi"}},
                 ],
             },
         },
     }
 
 
-def cache_writer_rules() -> list[dict[str, Any]]:
+def cache_writer_rules() -> list[PolicyRuleArgsDict]:
     """Write access to exactly one Secret of a tenant namespace, nothing cluster-wide."""
     return [{
-        "apiGroups": [""],
+        "api_groups": [""],
         "resources": ["secrets"],
-        "resourceNames": [CACHE_SECRET_NAME],
+        "resource_names": [CACHE_SECRET_NAME],
         "verbs": ["get", "update", "patch"],
     }]

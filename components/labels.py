@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import pulumi
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 # Marks a namespace as a tenant's; the policy pack finds tenant namespaces by it.
 TENANT_LABEL = "astronomer.io/tenant"
@@ -29,7 +30,7 @@ def standard_labels(environment: str, component: str, **extra: str) -> dict[str,
 
 
 def pod_security_labels(levels: PodSecurityLevels) -> dict[str, str]:
-    labels = {}
+    labels: dict[str, str] = {}
     for mode in ("enforce", "audit", "warn"):
         labels[f"pod-security.kubernetes.io/{mode}"] = getattr(levels, mode)
         labels[f"pod-security.kubernetes.io/{mode}-version"] = levels.version
@@ -37,11 +38,11 @@ def pod_security_labels(levels: PodSecurityLevels) -> dict[str, str]:
 
 
 def object_metadata(
-    name: str, namespace: object, labels: dict[str, str], annotations: dict[str, str] | None = None
-) -> dict[str, object]:
+    name: str, namespace: pulumi.Input[str], labels: dict[str, str], annotations: dict[str, str] | None = None
+) -> ObjectMetaArgsDict:
     """Metadata of a namespaced object. Annotations only when there are some: the API server drops
     an empty map, and the provider would then report ``+ annotations: {}`` on every preview."""
-    metadata: dict[str, object] = {"name": name, "namespace": namespace, "labels": labels}
+    metadata: ObjectMetaArgsDict = {"name": name, "namespace": namespace, "labels": labels}
     if annotations:
         metadata["annotations"] = annotations
     return metadata

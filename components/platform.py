@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
@@ -102,7 +103,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         def in_namespace(old_name: str) -> pulumi.ResourceOptions:
             return child(old_name, depends_on=[namespace])
 
-        def metadata(object_name: str, annotations: dict[str, str] | None = None) -> dict[str, object]:
+        def metadata(object_name: str, annotations: dict[str, str] | None = None) -> ObjectMetaArgsDict:
             return object_metadata(object_name, args.namespace, labels, annotations)
 
         prerequisites: list[pulumi.Resource] = [namespace]

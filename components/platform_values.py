@@ -11,7 +11,7 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -54,7 +54,7 @@ class ChartSettings:
     """pre-created namespaces the platform places Airflow deployments in"""
     control_plane_id: str
     """a stable UUID for the 2.x templates that would otherwise generate one per render"""
-    values_overrides: Mapping[str, Any] = field(default_factory=dict)
+    values_overrides: Mapping[str, Any] = field(default_factory=dict[str, Any])
     """values deep-merged last"""
 
     @property
@@ -123,9 +123,9 @@ def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
     merged = copy.deepcopy(dict(base))
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], cast(Mapping[str, Any], value))
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = copy.deepcopy(overrides[key])
     return merged
 
 

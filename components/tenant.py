@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from components.kerberos_files import (
     CACHE_SECRET_NAME,
@@ -69,7 +70,7 @@ class Tenant(pulumi.ComponentResource):
     """the Secret the ticket manager writes the tenant's Kerberos ticket cache into"""
     deployment_image: pulumi.Output[str]
     """the tenant's Airflow deployment image"""
-    datakit_images: pulumi.Output[dict[str, str]]
+    datakit_images: pulumi.Output[dict[str, pulumi.Input[str]]]
     """datakit name -> image reference"""
 
     def __init__(self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -88,7 +89,7 @@ class Tenant(pulumi.ComponentResource):
         self.namespace_name = namespace.metadata.name
         child = pulumi.ResourceOptions(parent=self)
 
-        def metadata(object_name: str) -> dict[str, object]:
+        def metadata(object_name: str) -> ObjectMetaArgsDict:
             return object_metadata(object_name, self.namespace_name, labels)
 
         for policy_name, spec in network_policy_specs(args.platform_namespace, args.egress).items():
@@ -105,8 +106,8 @@ class Tenant(pulumi.ComponentResource):
                 k8s.rbac.v1.RoleBinding(
                     f"{name}-{role}-groups",
                     metadata=metadata(f"tenant-{role}"),
-                    role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-                    subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups],
+                    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                    subjects=[{"api_group": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups],
                     opts=child,
                 )
 

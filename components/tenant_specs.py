@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from pulumi_kubernetes.core.v1 import ResourceQuotaSpecArgsDict
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyEgressRuleArgsDict,
+    NetworkPolicyPeerArgsDict,
+    NetworkPolicySpecArgsDict,
+)
 
 DEFAULT_DENY = "default-deny"
 ALLOW = "tenant-allow"
@@ -33,20 +39,29 @@ class QuotaCeiling:
     """memory ceiling as a Kubernetes quantity"""
 
 
-def _namespace_peer(namespace: str) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+def _namespace_peer(namespace: str) -> NetworkPolicyPeerArgsDict:
+    return {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": namespace}}}
 
 
 # Every pod of the policy's own namespace. An empty selector here is kept by the API server (a
 # LabelSelector is never dropped), unlike an empty map elsewhere.
-_SAME_NAMESPACE = {"podSelector": {}}
-_KUBE_DNS = {
-    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+_SAME_NAMESPACE: NetworkPolicyPeerArgsDict = {"pod_selector": {}}
+_KUBE_DNS: NetworkPolicyPeerArgsDict = {
+    "namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
 }
 
 
-def network_policy_specs(platform_namespace: str, egress: Sequence[EgressAllow]) -> dict[str, dict[str, Any]]:
+def _external_rule(allow: EgressAllow) -> NetworkPolicyEgressRuleArgsDict:
+    return {
+        "to": [{"ip_block": {"cidr": cidr}} for cidr in allow.cidrs],
+        "ports": [{"protocol": protocol, "port": port} for protocol, port in allow.ports],
+    }
+
+
+def network_policy_specs(
+    platform_namespace: str, egress: Sequence[EgressAllow]
+) -> dict[str, NetworkPolicySpecArgsDict]:
     """The tenant's two NetworkPolicies, by object name.
 
     ``default-deny`` selects every pod and allows nothing. ``tenant-allow`` then allows, as one
@@ -55,30 +70,23 @@ def network_policy_specs(platform_namespace: str, egress: Sequence[EgressAllow])
     isolates exactly as one policy per rule did, with fewer objects per tenant.
     """
     platform = _namespace_peer(platform_namespace)
-    egress_rules: list[dict[str, Any]] = [
+    egress_rules: list[NetworkPolicyEgressRuleArgsDict] = [
         {"to": [_KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
         {"to": [platform, _SAME_NAMESPACE]},
     ]
-    egress_rules += [
-        {
-            "to": [{"ipBlock": {"cidr": cidr}} for cidr in allow.cidrs],
-            "ports": [{"protocol": protocol, "port": port} for protocol, port in allow.ports],
-        }
-        for allow in egress
-        if allow.cidrs
-    ]
+    egress_rules += [_external_rule(allow) for allow in egress if allow.cidrs]
     return {
-        DEFAULT_DENY: {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        DEFAULT_DENY: {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
         ALLOW: {
-            "podSelector": {},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [platform, _SAME_NAMESPACE]}],
+            "pod_selector": {},
+            "policy_types": ["Ingress", "Egress"],
+            "ingress": [{"from_": [platform, _SAME_NAMESPACE]}],
             "egress": egress_rules,
         },
     }
 
 
-def quota_spec(ceiling: QuotaCeiling) -> dict[str, Any]:
+def quota_spec(ceiling: QuotaCeiling) -> ResourceQuotaSpecArgsDict:
     """Requests and limits capped at the ceiling; no LoadBalancer or NodePort Service at all."""
     return {
         "hard": {

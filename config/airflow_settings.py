@@ -21,7 +21,7 @@ def airflow_variables(config: StackConfig, tenant: TenantConfig) -> dict[str, st
 
 def airflow_connections(tenant: TenantConfig) -> dict[str, dict[str, Any]]:
     """Connections in the JSON layout of Airflow's local-filesystem secrets backend."""
-    connections = {}
+    connections: dict[str, dict[str, Any]] = {}
     for conn in tenant.airflow.connections:
         fields = conn.model_dump(exclude={"conn_id", "schema_"}, exclude_none=True)
         if conn.schema_:

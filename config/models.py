@@ -352,6 +352,11 @@ class TenantConfig(Model):
     airflow: TenantAirflow = TenantAirflow()
     """Airflow variables and connections"""
 
+    @property
+    def namespace_name(self) -> str:
+        """The namespace: ``namespace``, or ``airflow-<name>`` when unset (validation fills it in)."""
+        return self.namespace or f"airflow-{self.name}"
+
     @model_validator(mode="after")
     def _default_namespace(self) -> TenantConfig:
         if self.namespace is None:
