@@ -120,12 +120,13 @@ def test_network_policies_allow_only_what_is_declared():
     specs = network_policy_specs("platform", [EgressAllow(("10.0.0.1/32",), (("TCP", 88),)),
                                               EgressAllow((), (("TCP", 443),))])
     assert set(specs) == {DEFAULT_DENY, ALLOW}
-    assert specs[DEFAULT_DENY] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    # The specs are the SDK's typed dicts (snake_case keys; the SDK sends them as camelCase).
+    assert specs[DEFAULT_DENY] == {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}
     egress = specs[ALLOW]["egress"]
     assert len(egress) == 3, "DNS, in-cluster, the one destination with CIDRs (none without)"
-    assert egress[2] == {"to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 88}]}
-    assert specs[ALLOW]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "platform"}
+    assert egress[2] == {"to": [{"ip_block": {"cidr": "10.0.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 88}]}
+    assert specs[ALLOW]["ingress"] == [{"from_": [
+        {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "platform"}}}, {"pod_selector": {}}]}]
 
 
 def test_quota_spec_caps_requests_and_limits():
@@ -145,7 +146,7 @@ def test_deployment_spec_rolls_on_config_change_only():
         return spec["template"]["metadata"]["annotations"]["checksum/config"]
 
     assert checksum(first) == checksum(same) != checksum(other)
-    assert first["replicas"] == 2 and first["template"]["spec"]["imagePullSecrets"] == [{"name": "pull"}]
+    assert first["replicas"] == 2 and first["template"]["spec"]["image_pull_secrets"] == [{"name": "pull"}]
 
 
 def test_tenants_document_names_each_cache():
