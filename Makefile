@@ -37,7 +37,8 @@ bench: $(VENV)/.installed
 	$(PY) -m offline.bench --tenants $(TENANTS)
 
 # The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
-# Builds its tools once into ~/.cache/astronomer-platform/e2e; E2E_ARGS=--help for the options.
+# Builds its tools once into ~/.cache/astronomer-platform/e2e (the Kubernetes provider: `pulumi plugin
+# install` first, then a build from source); E2E_ARGS=--help for the options, --allow-blocked in CI.
 e2e: $(VENV)/.installed
 	$(PY) -m e2e.run $(E2E_ARGS)
 

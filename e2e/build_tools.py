@@ -5,12 +5,19 @@ cached by version under ``${XDG_CACHE_HOME:-~/.cache}/astronomer-platform/e2e/<t
 so a second run builds nothing. The wrapper modules in ``e2e/tools/*/`` pin every dependency
 (go.mod and go.sum) and carry the ``replace`` lines the upstream modules need.
 
-A tool that cannot be built here is reported as blocked (with go's own error), not as a failure:
-``e2e.run`` then runs every step that does not need it and names the ones that do.
+The Kubernetes provider plugin is had the normal way first, ``pulumi plugin install resource
+kubernetes <version>`` with the CLI built here, and built from its Go module only when that fails.
+
+A tool that cannot be had here is reported as blocked (with each attempt's own error), not as a
+failure: ``e2e.run`` then runs every step that does not need it and names the ones that do.
+
+``python -m e2e.build_tools --system-packages`` only installs the Debian packages the harness runs
+(etcd, openssl) when they are missing; ``.ci/run`` calls it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -19,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +41,10 @@ PULUMI_VERSION = "v3.259.0"
 PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 PROVIDER_VERSION = "v4.34.2"
 PROVIDER_SDK_MODULE = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+# A refused download fails at once; this only bounds a network that does not answer.
+PLUGIN_INSTALL_TIMEOUT = 120
+# Debian package of each command the harness runs, installed by ensure_system_packages.
+SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl"}
 
 
 @dataclass(frozen=True)
@@ -133,42 +145,98 @@ def _build_provider() -> float:
     return time.monotonic() - started
 
 
+def _install_provider(pulumi: Path | None) -> float:
+    """The provider the normal way: ``pulumi plugin install``, into a throw-away PULUMI_HOME,
+    then copied to the cache path a build would have written."""
+    version = PROVIDER_VERSION.removeprefix("v")
+    command = ["plugin", "install", "resource", "kubernetes", version]
+    if pulumi is None:
+        raise BlockedError(f"no pulumi CLI to run `pulumi {' '.join(command)}`")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="e2e-pulumi-home-") as home:
+        env = {**os.environ, "PULUMI_HOME": home, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        try:
+            result = subprocess.run([str(pulumi), *command], env=env, capture_output=True, text=True,
+                                    timeout=PLUGIN_INSTALL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise BlockedError(f"`pulumi {' '.join(command)}` did not finish in {PLUGIN_INSTALL_TIMEOUT} s") from None
+        if result.returncode != 0:
+            # The CLI retries a failed download itself (5 times, in about 3 s): say each cause once.
+            causes = dict.fromkeys(x for x in result.stderr.splitlines() if x.startswith(("warning:", "error:")))
+            raise BlockedError(f"`pulumi {' '.join(command)}` failed: "
+                               f"{' / '.join(causes) or result.stderr.strip()[-1500:]}")
+        installed = Path(home) / "plugins" / f"resource-kubernetes-v{version}" / PROVIDER.name
+        PROVIDER.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = PROVIDER.path.with_suffix(".partial")
+        shutil.copy2(installed, partial)
+        partial.replace(PROVIDER.path)
+    return time.monotonic() - started
+
+
 @dataclass
 class Toolbox:
     paths: dict[str, Path]  # tool name -> binary
-    blocked: dict[str, str]  # tool name -> why it cannot be built here
+    blocked: dict[str, str]  # tool name -> why it cannot be had here (each attempt)
 
 
-def ensure_etcd() -> Path:
-    """etcd from Debian's etcd-server, installed if missing (the machines run as root)."""
-    found = shutil.which("etcd")
-    if found:
-        return Path(found)
+def ensure_system_packages() -> None:
+    """Install the Debian packages of SYSTEM_PACKAGES whose command is missing (the machines run
+    as root); quiet unless apt-get fails."""
+    missing = sorted({package for command, package in SYSTEM_PACKAGES.items() if not shutil.which(command)})
+    if not missing:
+        return
     if os.geteuid() != 0:
-        raise SystemExit("etcd is missing: install Debian's etcd-server (apt-get install etcd-server)")
-    quiet = {"stdout": subprocess.DEVNULL}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, **quiet)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "etcd-server"], check=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, **quiet)
-    return Path(shutil.which("etcd") or "/usr/bin/etcd")
+        raise SystemExit(f"missing commands: install the Debian packages {missing} (apt-get install)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for args in (["update"], ["install", "-y", "--no-install-recommends", *missing]):
+        result = subprocess.run(["apt-get", "-qq", *args], env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"apt-get {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def _ways(tool: Tool, box: Toolbox) -> list[tuple[str, Callable[[], float]]]:
+    """How to get ``tool``, in the order to try them."""
+    if tool is PROVIDER:
+        return [("pulumi plugin install", lambda: _install_provider(box.paths.get("pulumi"))),
+                ("build from source", _build_provider)]
+    return [("build", lambda: _build_wrapped(tool))]
+
+
+def _obtain(tool: Tool, box: Toolbox) -> str | None:
+    """Try each way to get ``tool`` until one works: None, or why none did."""
+    failures: list[str] = []
+    for way, obtain in _ways(tool, box):
+        print(f"{tool.name} {tool.version}: {way} (cached afterwards in {tool.path.parent})", flush=True)
+        try:
+            seconds = obtain()
+        except BlockedError as error:
+            print(f"{tool.name} {tool.version}: {way} failed", flush=True)
+            failures.append(f"{way}: {error}")
+            continue
+        print(f"{tool.name} {tool.version}: {way} done in {seconds:.0f} s", flush=True)
+        return None
+    return " | ".join(failures)
 
 
 def ensure_tools() -> Toolbox:
-    box = Toolbox(paths={"etcd": ensure_etcd()}, blocked={})
-    for tool in (*TOOLS, PROVIDER):
-        if not tool.path.is_file():
-            print(f"building {tool.name} {tool.version} (cached afterwards in {tool.path.parent})", flush=True)
-            try:
-                seconds = _build_provider() if tool is PROVIDER else _build_wrapped(tool)
-            except BlockedError as error:
-                box.blocked[tool.name] = str(error)
-                continue
-            print(f"built {tool.name} {tool.version} in {seconds:.0f} s", flush=True)
-        box.paths[tool.name] = tool.path
+    ensure_system_packages()
+    box = Toolbox(paths={"etcd": Path(shutil.which("etcd") or "etcd")}, blocked={})
+    for tool in (*TOOLS, PROVIDER):  # the CLI first: it may install the provider
+        reason = None if tool.path.is_file() else _obtain(tool, box)
+        if reason is None:
+            box.paths[tool.name] = tool.path
+        else:
+            box.blocked[tool.name] = reason
     return box
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build, once, the binaries the end-to-end test runs.")
+    parser.add_argument("--system-packages", action="store_true",
+                        help=f"only install the missing Debian packages {sorted(SYSTEM_PACKAGES.values())}")
+    if parser.parse_args(argv).system_packages:
+        ensure_system_packages()
+        return 0
     box = ensure_tools()
     for name, path in box.paths.items():
         print(f"{name}: {path}")

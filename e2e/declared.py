@@ -1,8 +1,9 @@
 """The Kubernetes objects the program declares for a config, as manifests in deploy order.
 
-Runs the real program under the mock engine (``offline.engine``) in a child process, so the mock
-runtime never shares a process with the Automation API's real one. Unlike the offline render,
-secrets are kept in the clear: the end-to-end test sends these manifests to its own API server.
+Runs the program as the end-to-end test runs it (``e2e.program``: with its test-only
+transformation) under the mock engine (``offline.engine``) in a child process, so the mock runtime
+never shares a process with the Automation API's real one. Unlike the offline render, secrets are
+kept in the clear: the end-to-end test sends these manifests to its own API server.
 
 ``python -m e2e.declared`` reads ``{"document": ..., "secrets": ...}`` as JSON on stdin and writes
 the manifests as JSON on stdout.
@@ -16,6 +17,7 @@ import sys
 from typing import Any
 
 from config.stack_file import runtime_values
+from e2e.program import program
 from offline import engine
 from offline.render import deploy_order, manifest
 
@@ -34,7 +36,7 @@ def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[st
 
 def _render(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
     config, secret_keys = runtime_values(document, secrets)
-    recording = engine.run(config, secret_keys, stack="e2e")
+    recording = engine.run(config, secret_keys, stack="e2e", program=program)
     kinds = {r.urn for r in recording.kubernetes_objects()}
     # Secrets in the clear: this API server is the test's own.
     return [manifest(r, engine.reveal) for r in deploy_order(recording.resources) if r.urn in kinds]

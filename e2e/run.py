@@ -24,7 +24,6 @@ import contextlib
 import copy
 import json
 import os
-import runpy
 import secrets as token
 import shutil
 import subprocess
@@ -41,10 +40,10 @@ from config.loader import PROJECT
 from config.stack_file import document
 from e2e import build_tools, declared
 from e2e.cluster import Cluster, control_plane, signals_raise
+from e2e.program import SKIP_AWAIT, program
 from offline.synthetic import synthetic_tenants
 
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAM = ROOT / "__main__.py"
 TEST_CHART = ROOT / "tests" / "e2e-chart"
 STACK = "e2e"
 NEW_TENANT = "e2enew"
@@ -204,34 +203,12 @@ def wait_for_controllers(api: Api, timeout: float = 120) -> None:
 # --- the program under the real engine ------------------------------------------------------
 
 
-def _skip_deployment_await(args):
-    """Pods never run on this cluster: do not wait for Deployments to become available.
-
-    Test-only, through a stack transform, so the program itself is unchanged. pulumi-kubernetes
-    has no provider-wide switch for this, only the per-object ``pulumi.com/skipAwait`` annotation.
-    """
-    import pulumi
-
-    if args.type_ != "kubernetes:apps/v1:Deployment":
-        return None
-    metadata = dict(args.props.get("metadata") or {})
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), "pulumi.com/skipAwait": "true"}
-    return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)
-
-
-def program() -> None:
-    import pulumi
-
-    pulumi.runtime.register_resource_transform(_skip_deployment_await)
-    runpy.run_path(str(PROGRAM), run_name="__main__")
-
-
 class Engine:
     """The e2e stack in a temporary project directory, driven by the Automation API.
 
     The project directory holds a copy of ``Pulumi.yaml`` (so its project config, such as
     ``pulumi:disable-default-providers``, applies) and the ``Pulumi.e2e.yaml`` this class writes.
-    The program is inline (``program()`` above runs ``__main__.py`` in this process), so the
+    The program is inline (``e2e.program.program`` runs ``__main__.py`` in this process), so the
     Automation API serves the language runtime itself and no language host plugin is needed.
     """
 
@@ -248,7 +225,8 @@ class Engine:
             "PULUMI_CONFIG_PASSPHRASE": token.token_urlsafe(24),
             "PULUMI_HOME": str(workdir / "pulumi-home"),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
-            # No plugin is downloaded: the only provider is the one built here, found on PATH.
+            # No plugin is downloaded during a run: the provider is the one e2e.build_tools
+            # installed or built, found on PATH.
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }
         tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
@@ -426,6 +404,13 @@ def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str
     ordering, idempotency and deletion of what the program declares)."""
     document = e2e_document(cluster.kubeconfig, [*dev_document()["tenants"], new_tenant()])
     manifests = declared.manifests(document, secrets)
+    with report.step("skipAwait transformation reaches component children"):
+        # The ticket manager's Deployment is a component's child; these are the inputs the real
+        # engine is sent, the transformation being the same in-process code under both engines.
+        deployments = [m["metadata"] for m in manifests if m["kind"] == "Deployment"]
+        bare = [d["name"] for d in deployments if (d.get("annotations") or {}).get(SKIP_AWAIT) != "true"]
+        expect(bool(deployments) and not bare, f"Deployments without {SKIP_AWAIT}: {bare} (of {len(deployments)})")
+        print(f"    {SKIP_AWAIT}=true on every Deployment: {[d['name'] for d in deployments]}")
     with report.step("declared objects: server-side apply in deploy order"):
         for manifest in manifests:
             try:
@@ -466,18 +451,20 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     started = time.monotonic()
     failed = False
+    unavailable: dict[str, str] = {}
     with signals_raise():
         try:
             with report.step("build tools (cached)"):
                 box = build_tools.ensure_tools()
-            for name, reason in box.blocked.items():
-                print(f"    {name} is not available: {reason}")
+            unavailable = box.blocked
             run_with_cluster(report, box, scales)
         except Exception:
             failed = True
             traceback.print_exc()
     total = time.monotonic() - started
     print(f"\nend-to-end summary ({total:.0f} s):\n{report.summary()}")
+    for name, reason in unavailable.items():
+        print(f"blocked by {name}, which could not be had: {reason}")
     if failed or any(status == "FAILED" for _, status, _ in report.results):
         return 1
     if any(status == "BLOCKED" for _, status, _ in report.results):
@@ -488,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]) -> None:
     missing = {"kube-apiserver", "kube-controller-manager"} & box.blocked.keys()
     if missing:
-        raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (see 'build tools')")
+        raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (why: at the end)")
     started = time.monotonic()
     with control_plane(box.paths["etcd"], box.paths["kube-apiserver"], box.paths["kube-controller-manager"]) as cluster:
         api = Api(cluster.kubeconfig)
@@ -499,13 +486,13 @@ def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]
         api_steps(report, api, cluster, secrets)
         if "pulumi" in box.blocked:
             for name in ENGINE_STEPS:
-                report.blocked(name, "no pulumi CLI (see 'build tools')")
+                report.blocked(name, "no pulumi CLI (why: at the end)")
             return
         with report.step("pulumi stack init (file backend, passphrase)"):
             engine = Engine(cluster.workdir, box, secrets)
         engine_config_steps(report, engine, cluster)
         if "pulumi-resource-kubernetes" in box.blocked:
-            engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (see 'build tools')")
+            engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (why: at the end)")
         else:
             engine_steps(report, engine, api, cluster, secrets, scales)
 
