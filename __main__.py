@@ -1,13 +1,8 @@
-"""astronomer-platform: Astronomer on one cluster for many lines of business.
-
-Validates the stack config (every problem at once, nothing created on error), then maps it onto
-the components: images, one Tenant per line of business, the platform chart and the Kerberos
-ticket manager, all through one explicitly configured Kubernetes provider.
-"""
+"""astronomer-platform: validate the stack config (every problem at once, nothing created on error),
+then map it onto the components: images -> tenants -> platform chart -> Kerberos ticket manager."""
 
 import pulumi
 import pulumi_docker as docker
-import pulumi_kubernetes as k8s
 
 from components.datakit_image import DatakitImage, DatakitImageArgs, runtime_image_args
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
@@ -15,11 +10,14 @@ from components.kerberos_files import Krb5Settings
 from components.kerberos_specs import KerberosTenant, ManagerSettings
 from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
 from components.platform_values import PULL_SECRET_NAME, ChartSettings, control_plane_id
+from components.provider import kubernetes_provider
 from components.registry import RegistryLogin
 from components.tenant import Tenant, TenantArgs
+from components.tenant_document import shard_documents
 from components.tenant_specs import EgressAllow, QuotaCeiling
 from config.airflow_settings import airflow_connections, airflow_variables
 from config.loader import load
+from config.shard import SHARDS_OUTPUT
 from config.sizing import quota_ceiling
 
 config, secrets = load()
@@ -27,10 +25,7 @@ artifactory, platform, kerberos, tenancy = config.artifactory, config.platform, 
 registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
 krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
 
-# ConfigMaps and Secrets change in place: their consumers roll on a checksum, and a replacement
-# would leave a moment without the object.
-kubernetes = k8s.Provider("kubernetes", context=config.kubernetes.context, kubeconfig=config.kubernetes.kubeconfig,
-                          enable_config_map_mutable=True, enable_secret_mutable=True)
+kubernetes = kubernetes_provider("kubernetes", config.kubernetes.context, config.kubernetes.kubeconfig)
 k8s_opts = pulumi.ResourceOptions(providers=[kubernetes])
 # Images are built only with images.build; the Docker provider is explicit like the Kubernetes one.
 docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
@@ -38,19 +33,17 @@ docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if c
 runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(
     registry, artifactory.repositories.platform, artifactory.repositories.certified,
     config.images.runtime_version, config.images.python_version, config.images.build), opts=docker_opts)
-images = {"astro-runtime-krb5": runtime_image} | {
-    f"datakit-{name}": DatakitImage(f"datakit-{name}", DatakitImageArgs(
-        registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
-        build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=docker_opts)
-    for name, kit in config.datakits.items()
-}
+images = {"astro-runtime-krb5": runtime_image} | {f"datakit-{name}": DatakitImage(f"datakit-{name}", DatakitImageArgs(
+    registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
+    build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=docker_opts) for name, kit in config.datakits.items()}
 
 shared_egress = [
     EgressAllow(tenancy.egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
     EgressAllow(tenancy.egress.vault_cidrs, [("TCP", 443)]),
     EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
 ]
-tenants = {t.name: Tenant(t.name, TenantArgs(
+# A tenant with a shard keeps only its namespace here; its shard stack declares the rest.
+tenant_args = {t.name: TenantArgs(
     namespace=t.namespace_name, environment=config.environment, platform_release=platform.release_name,
     platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
     protect_namespace=tenancy.protect_namespaces,
@@ -61,7 +54,9 @@ tenants = {t.name: Tenant(t.name, TenantArgs(
     deployment_image=artifactory.image("deployments", t.image),
     airflow_variables=airflow_variables(config, t), airflow_connections=airflow_connections(t),
     datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
-), opts=k8s_opts) for t in config.tenants}
+    part="namespace" if t.shard else "all",
+) for t in config.tenants}
+tenants = {name: Tenant(name, args, opts=k8s_opts) for name, args in tenant_args.items()}
 
 tls = TlsKeyPair(secrets.tls_certificate, secrets.tls_key) if secrets.tls_certificate and secrets.tls_key else None
 astronomer = AstronomerPlatform("astronomer", PlatformArgs(
@@ -93,3 +88,5 @@ pulumi.export("houstonUrl", astronomer.houston_url)
 pulumi.export("releaseStatus", astronomer.release_status)
 pulumi.export("tenantNamespaces", {t.name: t.namespace_name for t in config.tenants})
 pulumi.export("images", {name: image.image_ref for name, image in images.items()})
+# What each tenant shard stack reads (README, "Large stacks").
+pulumi.export(SHARDS_OUTPUT, shard_documents(tenant_args, {t.name: t.shard for t in config.tenants}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,6 +25,11 @@ from components.tenant_specs import EgressAllow, QuotaCeiling, network_policy_sp
 SETTINGS_CONFIG_NAME = "airflow-settings"
 DATAKITS_CONFIG_NAME = "datakits"
 QUOTA_NAME = "tenant-ceiling"
+
+# Which of a tenant's objects one stack declares: all of them (one stack for everything); only the
+# namespace (the platform stack, when the tenant's objects live in a shard stack: the chart needs
+# the namespace before it installs); or all but the namespace (that shard stack). README, "Large stacks".
+TenantPart = Literal["all", "namespace", "contents"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class TenantArgs:
     """Airflow connections by id, in the JSON layout of Airflow's local-filesystem secrets backend"""
     datakit_images: Mapping[str, pulumi.Input[str]]
     """the datakits the tenant may run: name -> full image reference"""
+    part: TenantPart = "all"
+    """which of the tenant's objects this stack declares: all, only the namespace, or all but it"""
 
 
 class Tenant(pulumi.ComponentResource):
@@ -80,13 +87,31 @@ class Tenant(pulumi.ComponentResource):
             "tenant",
             **{TENANT_LABEL: name, "astronomer.io/platform-release": args.platform_release},
         )
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": args.namespace, "labels": {**labels, **pod_security_labels(args.pod_security)}},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_namespace),
-        )
-        # Referencing the namespace's output makes every object wait for the namespace.
-        self.namespace_name = namespace.metadata.name
+        if args.part == "contents":
+            # Another stack owns the namespace (and protects it).
+            self.namespace_name = pulumi.Output.from_input(args.namespace)
+        else:
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-namespace",
+                metadata={"name": args.namespace, "labels": {**labels, **pod_security_labels(args.pod_security)}},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect_namespace),
+            )
+            # Referencing the namespace's output makes every object wait for the namespace.
+            self.namespace_name = namespace.metadata.name
+        self.cache_secret_name = pulumi.Output.from_input(CACHE_SECRET_NAME)
+        self.deployment_image = pulumi.Output.from_input(args.deployment_image)
+        self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
+        if args.part != "namespace":
+            self._contents(name, args, labels)
+        self.register_outputs({
+            "namespaceName": self.namespace_name,
+            "cacheSecretName": self.cache_secret_name,
+            "deploymentImage": self.deployment_image,
+            "datakitImages": self.datakit_images,
+        })
+
+    def _contents(self, name: str, args: TenantArgs, labels: dict[str, str]) -> None:
+        """Everything in the namespace: isolation, access, Kerberos wiring and settings."""
         child = pulumi.ResourceOptions(parent=self)
 
         def metadata(object_name: str) -> ObjectMetaArgsDict:
@@ -128,13 +153,12 @@ class Tenant(pulumi.ComponentResource):
             opts=child,
         )
         # Created without data once; the ticket manager owns its contents from then on.
-        cache_secret = k8s.core.v1.Secret(
+        k8s.core.v1.Secret(
             f"{name}-kerberos-ccache",
             metadata=metadata(CACHE_SECRET_NAME),
             type="Opaque",
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["data", "stringData"]),
         )
-        self.cache_secret_name = cache_secret.metadata.name
 
         k8s.core.v1.ConfigMap(
             f"{name}-airflow-settings",
@@ -153,11 +177,3 @@ class Tenant(pulumi.ComponentResource):
             data=dict(args.datakit_images) or None,
             opts=child,
         )
-        self.deployment_image = pulumi.Output.from_input(args.deployment_image)
-        self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
-        self.register_outputs({
-            "namespaceName": self.namespace_name,
-            "cacheSecretName": self.cache_secret_name,
-            "deploymentImage": self.deployment_image,
-            "datakitImages": self.datakit_images,
-        })

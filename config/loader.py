@@ -90,11 +90,11 @@ def _salvage(raw: dict[str, Any]) -> CrossView:
 
 
 def split_config(
-    values: Mapping[str, str], secret_keys: set[str]
+    values: Mapping[str, str], secret_keys: set[str], project: str = PROJECT
 ) -> tuple[dict[str, Any], set[str], set[str]]:
     """Runtime config (``project:key`` -> text) as the non-secret keys (parsed), the secret keys
     present, and the keys holding an encrypted value. Keys of other namespaces are ignored."""
-    prefix = f"{PROJECT}:"
+    prefix = f"{project}:"
     raw: dict[str, Any] = {}
     present: set[str] = set()
     secure: set[str] = set()

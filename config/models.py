@@ -351,6 +351,8 @@ class TenantConfig(Model):
     """extra egress allows (data sources)"""
     airflow: TenantAirflow = TenantAirflow()
     """Airflow variables and connections"""
+    shard: Rfc1123Label | None = None
+    """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects; its namespace stays here"""
 
     @property
     def namespace_name(self) -> str:
