@@ -1,9 +1,10 @@
 """Compare two renders as Markdown: ``python -m offline.diff BASE HEAD``.
 
 BASE and HEAD are render directories (holding ``plan.json``) or folders of them, one per stack
-(``base/dev``, ``base/prod``). Resources are matched by URN and grouped as added, removed and
-changed; a change lists every field that differs (manifest fields, Helm values, resource options),
-so the report reads as a pull-request comment. Renders carry no secrets, so neither does the report.
+(``base/dev``, ``base/prod``). Resources are matched by URN, or by an alias to a base URN (a
+rename, which the engine does not replace), and grouped as added, removed and changed; a change
+lists every field that differs (manifest fields, Helm values, resource options), so the report
+reads as a pull-request comment. Renders carry no secrets, so neither does the report.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from offline.urns import alias_urns
+
+# A resource of plan.json, and a JSON value read from a render.
+Resource = dict[str, Any]
 
 # Lists longer than this are folded into <details> so a large fan-out keeps the comment readable.
 FOLD_AFTER = 15
@@ -33,10 +39,10 @@ class FieldChange:
 @dataclass
 class StackDiff:
     name: str
-    added: list[dict[str, Any]] = field(default_factory=list)
-    removed: list[dict[str, Any]] = field(default_factory=list)
-    changed: list[tuple[dict[str, Any], list[FieldChange]]] = field(default_factory=list)
-    outputs: list[FieldChange] = field(default_factory=list)
+    added: list[Resource] = field(default_factory=list[Resource])
+    removed: list[Resource] = field(default_factory=list[Resource])
+    changed: list[tuple[Resource, list[FieldChange]]] = field(default_factory=list[tuple[Resource, list[FieldChange]]])
+    outputs: list[FieldChange] = field(default_factory=list[FieldChange])
     missing: str | None = None
 
     @property
@@ -47,12 +53,13 @@ class StackDiff:
 def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
     """Leaf-level differences between two JSON values, with paths like ``spec.egress[0].ports``."""
     if isinstance(base, dict) and isinstance(head, dict):
-        changes = []
-        for key in sorted(base.keys() | head.keys()):
-            changes += field_changes(base.get(key, ABSENT), head.get(key, ABSENT), _join(path, key))
+        base_map, head_map = cast(dict[str, Any], base), cast(dict[str, Any], head)
+        changes: list[FieldChange] = []
+        for key in sorted(base_map.keys() | head_map.keys()):
+            changes += field_changes(base_map.get(key, ABSENT), head_map.get(key, ABSENT), _join(path, key))
         return changes
     if isinstance(base, list) and isinstance(head, list):
-        return _list_changes(base, head, path)
+        return _list_changes(cast(list[Any], base), cast(list[Any], head), path)
     return [] if base == head else [FieldChange(path or "(whole)", base, head)]
 
 
@@ -81,14 +88,27 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{part}" if _PLAIN_KEY.match(key) else f"{path}[{part}]"
 
 
-def resource_changes(base: dict[str, Any], head: dict[str, Any]) -> list[FieldChange]:
-    """Changed inputs (manifest fields, Helm values), then the options a reviewer must see change."""
-    def options(resource: dict[str, Any]) -> dict[str, Any]:
+def resource_changes(base: Resource, head: Resource) -> list[FieldChange]:
+    """A rename, changed inputs (manifest fields, Helm values), then the options a reviewer must see
+    change."""
+    def options(resource: Resource) -> dict[str, Any]:
         return {key: resource.get(key) for key in ("protect", "ignoreChanges", "parent")}
 
-    return field_changes(base.get("inputs", {}), head.get("inputs", {})) + field_changes(
+    renamed = [FieldChange("name", base["name"], head["name"])] if base["name"] != head["name"] else []
+    return renamed + field_changes(base.get("inputs", {}), head.get("inputs", {})) + field_changes(
         options(base), options(head), "options"
     )
+
+
+def _matches(base: dict[str, Resource], head: dict[str, Resource]) -> dict[str, str]:
+    """Head URN -> the base URN it continues: the same URN, or one an alias of it names."""
+    matches = {urn: urn for urn in head if urn in base}
+    for urn, resource in head.items():
+        if urn not in matches:
+            earlier = [old for old in alias_urns(urn, resource.get("aliases") or []) if old in base]
+            if earlier:
+                matches[urn] = earlier[0]
+    return matches
 
 
 def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
@@ -96,32 +116,39 @@ def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
     if not (base_dir / "plan.json").exists() or not (head_dir / "plan.json").exists():
         result.missing = "base" if not (base_dir / "plan.json").exists() else "head"
         return result
-    base = {r["urn"]: r for r in json.loads((base_dir / "plan.json").read_text())}
-    head = {r["urn"]: r for r in json.loads((head_dir / "plan.json").read_text())}
+    base = _plan(base_dir)
+    head = _plan(head_dir)
+    matches = _matches(base, head)
     # plan.json is in deploy order; keep it so a report reads top-down like `pulumi up`.
-    result.added = [r for urn, r in head.items() if urn not in base]
-    result.removed = [r for urn, r in base.items() if urn not in head]
+    result.added = [r for urn, r in head.items() if urn not in matches]
+    result.removed = [r for urn, r in base.items() if urn not in matches.values()]
     for urn, resource in head.items():
-        if urn in base:
-            changes = resource_changes(base[urn], resource)
+        if urn in matches:
+            changes = resource_changes(base[matches[urn]], resource)
             if changes:
                 result.changed.append((resource, changes))
     result.outputs = field_changes(_read_json(base_dir / "outputs.json"), _read_json(head_dir / "outputs.json"))
     return result
 
 
+def _plan(render: Path) -> dict[str, Resource]:
+    resources = cast(list[Resource], json.loads((render / "plan.json").read_text()))
+    return {resource["urn"]: resource for resource in resources}
+
+
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def label(resource: dict[str, Any]) -> str:
+def label(resource: Resource) -> str:
     """``NetworkPolicy airflow-finance/default-deny``, ``Release astronomer``, ``Tenant finance``."""
     kind = resource["type"].rsplit(":", 1)[-1]
-    inputs = resource.get("inputs", {})
-    metadata = inputs.get("metadata")
+    inputs: dict[str, Any] = resource.get("inputs", {})
+    metadata: Any = inputs.get("metadata")
     if resource["type"] == "kubernetes:helm.sh/v3:Release" and "name" in inputs:
         metadata = inputs
     if resource["type"].startswith("kubernetes:") and isinstance(metadata, dict) and "name" in metadata:
+        metadata = cast(dict[str, Any], metadata)
         namespace = metadata.get("namespace")
         return f"{kind} `{namespace}/{metadata['name']}`" if namespace else f"{kind} `{metadata['name']}`"
     return f"{kind} `{resource['name']}`"
@@ -204,7 +231,7 @@ def stacks(base: Path, head: Path) -> list[tuple[str, Path, Path]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("base", type=Path, help="render (or folder of per-stack renders) before the change")
     parser.add_argument("head", type=Path, help="render (or folder of per-stack renders) after the change")
     parser.add_argument("--max-chars", type=int, help="truncate the report to this many characters")

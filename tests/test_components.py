@@ -13,6 +13,7 @@ from components.platform import AstronomerPlatform, TlsKeyPair
 from components.tenant import Tenant
 from components.tenant_specs import ALLOW, DEFAULT_DENY, EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
 from offline import engine
+from offline.urns import alias_urns
 from tests.helpers import (
     ROOT,
     STACKS,
@@ -30,17 +31,11 @@ MERGED_POLICIES = ("allow-dns", "allow-platform", "allow-same-namespace", "allow
                    "allow-secret-vault", "allow-metadata-database", "allow-egress-")
 
 
-def alias_urns(resource: engine.Registration) -> list[str]:
-    """The old URNs a resource's name aliases stand for (same type and parent, another name)."""
-    stem = resource.urn.rsplit("::", 1)[0]
-    return [f"{stem}::{alias['name']}" for alias in resource.declared_aliases if set(alias) == {"name"}]
-
-
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_earlier_urn_is_kept_or_aliased(recordings, stack):
     resources = recordings[stack].resources
     current = {r.urn for r in resources}
-    aliased = [urn for r in resources for urn in alias_urns(r)]
+    aliased = [urn for r in resources for urn in alias_urns(r.urn, r.declared_aliases)]
     assert len(aliased) == len(set(aliased)), "two resources claim one earlier URN"
     assert not set(aliased) & current, "an alias names a URN that is still in use"
     assert set(aliased) <= set(BEFORE_RENAME[stack]), "an alias names a URN that never existed"
