@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.chart_pull_secrets import unsecreted_templates
+from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
     AbsolutePath,
@@ -150,12 +152,19 @@ class PlatformConfig(Model):
             )
         if self.chart_path is not None:
             _check_local_chart(Path(self.chart_path), self.chart_version)
+        unsecreted = unsecreted_templates(self.values_overrides, self.chart_line, defaults=False)
+        if unsecreted:
+            template = unsecreted[0]
+            raise FieldError(
+                f"valuesOverrides.{template.gate}",
+                f"turns on {template.template}, which renders a pod without the Artifactory pull "
+                f"secret on chart line {self.chart_line}: its image pull fails; leave it off"
+            )
         return self
 
     @property
     def chart_line(self) -> str:
-        major, minor = self.chart_version.split(".")[:2]
-        return f"0.{minor}" if major == "0" else major
+        return chart_line(self.chart_version)
 
 
 def _check_local_chart(path: Path, version: str) -> None:

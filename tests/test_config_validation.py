@@ -208,6 +208,21 @@ def test_override_pointing_an_image_elsewhere(document):
     assert any(p.startswith(f"{path}: 'quay.io/x' is not") for p in found), found
 
 
+@pytest.mark.parametrize(("version", "gate", "refused"), [
+    ("0.37.7", {"networkNSLabels": True}, True),  # the labeller hook Job has no pull secret on 0.37
+    ("2.1.0", {"networkNSLabels": {"enabled": True}}, False),  # it has one on 1.x and 2.x
+    ("1.2.0", {"pgbouncer": {"enabled": True}}, True),  # pgbouncer has none on any line
+])
+def test_override_rendering_a_pod_without_the_pull_secret(document, version, gate, refused):
+    doc = document("dev")
+    doc["platform"]["chartVersion"] = version
+    doc["platform"]["valuesOverrides"] = {"global": gate}
+    found = [p for p in problems(doc) if p.startswith("platform.valuesOverrides.global.")]
+    assert bool(found) is refused, found
+    if refused:
+        assert "without the Artifactory pull secret" in found[0] and "leave it off" in found[0]
+
+
 def test_local_chart_version_must_match(document, tmp_path):
     (tmp_path / "Chart.yaml").write_text("name: astronomer\nversion: 2.0.3\n")
     doc = document("dev")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
+from components.chart_pull_secrets import UNSECRETED_POD_TEMPLATES, unsecreted_templates
 from components.platform_values import PULL_SECRET_NAME, chart_line, control_plane_id
 from config.registry_policy import registry_violations
 from offline import engine
@@ -122,47 +121,14 @@ def test_two_x_line_keys():
         assert legacy not in g, legacy
 
 
-@dataclass(frozen=True)
-class UnsecretedPodTemplate:
-    """A chart template that renders a pod spec without imagePullSecrets, and the value that gates it."""
-
-    template: str
-    gate: str
-    """dotted value path; the template renders when it is truthy (Go template ``if``)"""
-    default: Any
-    """the chart's own default for ``gate``, used when the program leaves it unset"""
-
-
-_PGBOUNCER = UnsecretedPodTemplate("charts/pgbouncer/templates/pgbouncer-deployment.yaml", "global.pgbouncer.enabled", False)
-# Read in astronomer/astronomer at each line's tag: every template rendering a Deployment,
-# StatefulSet, DaemonSet, Job, CronJob or Pod. All the others include a <chart>.imagePullSecrets
-# helper, which renders the pull secret when global.privateRegistry.enabled and .secretName are set.
-UNSECRETED_POD_TEMPLATES: dict[str, tuple[UnsecretedPodTemplate, ...]] = {
-    # v0.37.7: the namespace-labeller hook Job `<release>-platform-labeller` (`{{- if
-    # .Values.global.networkNSLabels }}`, values.yaml default false); pgbouncer (`{{- if
-    # .Values.global.pgbouncer.enabled }}`, also its Chart.yaml condition, default false).
-    "0.37": (UnsecretedPodTemplate("charts/astronomer/templates/add-labels-to-namespace.yaml", "global.networkNSLabels", False),
-             _PGBOUNCER),
-    # v1.2.0 and v2.1.0: the labeller Job includes astronomer.imagePullSecrets; pgbouncer as above.
-    "1": (_PGBOUNCER,),
-    "2": (_PGBOUNCER,),
-}
-
-
-def gate_is_on(values: dict, template: UnsecretedPodTemplate) -> bool:
-    value = get(values, template.gate) if has(values, template.gate) else template.default
-    # Go templates treat false, 0, nil and empty strings, maps and lists as false, as Python does.
-    return bool(value)
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_rendered_pod_spec_carries_the_pull_secret(version, stack):
     values = values_for(version, stack)
     registry = values["global"]["privateRegistry"]
     assert registry["enabled"] is True and registry["secretName"] == PULL_SECRET_NAME
-    rendered = [t.template for t in UNSECRETED_POD_TEMPLATES[chart_line(version)] if gate_is_on(values, t)]
-    assert rendered == []
+    assert UNSECRETED_POD_TEMPLATES[chart_line(version)], "the table covers every supported line"
+    assert [t.template for t in unsecreted_templates(values, chart_line(version))] == []
 
 
 @pytest.mark.parametrize("version", VERSIONS)
