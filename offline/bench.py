@@ -1,8 +1,17 @@
 """Tenant fan-out benchmark: ``python -m offline.bench --tenants N``.
 
-Evaluates the whole program under the mock engine with N synthetic tenants, then a floor program
-that registers the same number of bare ConfigMaps, in the same process. The last line is:
-``fanout tenants=N resources=R seconds=S floor_seconds=F ratio=X peak_rss_mb=M``.
+Evaluates the whole program under the mock engine with N synthetic tenants, then two floors; each
+phase runs in a fresh process that has imported the same modules:
+
+- same kinds: the very custom resources the program registered (types, names, inputs, provider,
+  dependencies and options), replayed flat at the top level through their SDK classes, without
+  components, validation or outputs. ``overhead`` = program / same kinds is the program's own cost.
+- ConfigMaps: as many bare ConfigMaps as the program registered resources. ``ratio`` = program /
+  ConfigMaps also counts what the SDK classes of the program's kinds cost (their aliases, say).
+
+One line per phase, then a last line:
+``fanout tenants=N resources=R seconds=S floor_seconds=F ratio=X same_kinds_seconds=G overhead=Y peak_rss_mb=M``
+where M is the peak RSS of the process that ran the program (each floor's is on its own line).
 
 ``--probe COUNT`` instead times COUNT bare objects of a few kinds, one line each: it shows what
 the Kubernetes SDK's aliases (NetworkPolicy, Role, RoleBinding carry them) cost per object.
@@ -11,14 +20,24 @@ the Kubernetes SDK's aliases (NetworkPolicy, Role, RoleBinding carry them) cost 
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
+import importlib
+import inspect
+import json
+import multiprocessing
+import re
 import resource
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.runtime import rpc
 
 from config.stack_file import document, runtime_values
 from offline import engine
@@ -26,6 +45,8 @@ from offline.engine import PROGRAM
 from offline.synthetic import synthetic_tenants
 
 SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y"}
+Program = Callable[[], None]
+Make = Callable[[str, pulumi.ResourceOptions], pulumi.Resource]
 
 
 def bench_config(tenants: int) -> tuple[dict[str, str], list[str]]:
@@ -34,7 +55,7 @@ def bench_config(tenants: int) -> tuple[dict[str, str], list[str]]:
     return runtime_values(dev, SECRETS)
 
 
-def bare_objects(count: int, make: Callable[[str, pulumi.ResourceOptions], Any]):
+def bare_objects(count: int, make: Make) -> Program:
     def program() -> None:
         opts = pulumi.ResourceOptions(provider=k8s.Provider("kubernetes", context="bench"))
         for index in range(count):
@@ -43,7 +64,7 @@ def bare_objects(count: int, make: Callable[[str, pulumi.ResourceOptions], Any])
     return program
 
 
-PROBES: dict[str, Callable[[str, pulumi.ResourceOptions], Any]] = {
+PROBES: dict[str, Make] = {
     "ConfigMap": lambda name, opts: k8s.core.v1.ConfigMap(name, opts=opts),
     "ConfigMap+alias": lambda name, opts: k8s.core.v1.ConfigMap(
         name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="x:y:Z")]))
@@ -52,43 +73,208 @@ PROBES: dict[str, Callable[[str, pulumi.ResourceOptions], Any]] = {
 }
 
 
-def floor_program(count: int):
+def floor_program(count: int) -> Program:
     """``count`` resources: the provider and bare ConfigMaps."""
     return bare_objects(count - 1, PROBES["ConfigMap"])
 
 
+@functools.cache
+def sdk_class(type_token: str) -> type[pulumi.CustomResource]:
+    """The SDK class of a type token, looked up where the SDKs register their classes on import
+    (the table Pulumi uses to rebuild resource references): ``kubernetes:helm.sh/v3:Release`` ->
+    ``pulumi_kubernetes.helm.v3.Release``, ``pulumi:providers:docker`` -> ``pulumi_docker.Provider``."""
+    package, module, kind = type_token.split(":")
+    provider = (package, module) == ("pulumi", "providers")
+    sdk = kind if provider else package
+    importlib.import_module(f"pulumi_{sdk.replace('-', '_')}")  # registers its classes
+    # The entries the SDKs' generated code registers (_utilities.Package and Module) name the class.
+    if provider:
+        info = getattr(rpc.get_resource_package(sdk, ""), "pkg_info", {})
+        fqn, class_name = info.get("fqn"), info.get("class")
+    else:
+        info = getattr(rpc.get_resource_module(package, module, ""), "mod_info", {})
+        fqn, class_name = info.get("fqn"), info.get("classes", {}).get(type_token)
+    if not fqn or not class_name:
+        raise LookupError(f"no SDK class registers {type_token}")
+    found: type[pulumi.CustomResource] = getattr(importlib.import_module(fqn), class_name)
+    return found
+
+
+@functools.cache
+def _keywords(type_token: str) -> frozenset[str]:
+    """The input keywords of the type's SDK class (the generated classes take them in _internal_init;
+    __init__ is overloaded)."""
+    cls = sdk_class(type_token)
+    return frozenset(inspect.signature(getattr(cls, "_internal_init", cls.__init__)).parameters)
+
+
+def _snake_case(wire_name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", wire_name).lower()
+
+
+def _as_input(value: Any) -> Any:
+    """A recorded wire value as an input again: secrets become secret outputs."""
+    return engine.as_data(value, lambda inner: pulumi.Output.secret(_as_input(inner)))
+
+
+def _provider_input(value: Any) -> Any:
+    """A provider's recorded input as its class takes it: the generated Provider classes send
+    their boolean and object inputs as JSON text (``enableSecretMutable: "true"``) and would
+    encode the text again."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        # Not numbers: a string input such as a version "1.30" must stay a string.
+        return cast(Any, decoded) if isinstance(decoded, bool | dict | list) else value
+    return value
+
+
+# Alias spec fields (engine.Alias) -> pulumi.Alias keywords.
+_ALIAS_KEYWORDS = {"name": "name", "type": "type_", "stack": "stack", "project": "project", "parentUrn": "parent"}
+
+
+def _alias(alias: engine.Alias) -> str | pulumi.Alias:
+    if "urn" in alias:
+        return str(alias["urn"])
+    keywords: dict[str, Any] = {_ALIAS_KEYWORDS[key]: value for key, value in alias.items() if key in _ALIAS_KEYWORDS}
+    if alias.get("noParent"):
+        keywords["parent"] = None  # it had none (leaving parent out means: the resource's own parent)
+    return pulumi.Alias(**keywords)
+
+
+def replay_program(registrations: list[engine.Registration]) -> Program:
+    """The custom resources among ``registrations`` registered again, flat, through their SDK classes.
+
+    Same type, name, inputs, provider, dependencies and options; only the parent (and with it the
+    URN) differs, and components are left out. Registrations must come in engine order (a
+    resource after its provider and dependencies), which is the order a Recording keeps. Inputs
+    the SDK class sets itself (no keyword for them, e.g. a Release's ``compat``) are left to it,
+    and so are the aliases it adds for old API versions.
+    """
+
+    def program() -> None:
+        replayed: dict[str, pulumi.Resource] = {}  # recorded URN -> the replayed resource
+        providers: dict[str, pulumi.ProviderResource] = {}
+
+        def resources(urns: tuple[str, ...]) -> list[pulumi.Resource]:
+            # A dependency on a resource that is not replayed (a remote component) is dropped.
+            return [replayed[urn] for urn in urns if urn in replayed]
+
+        for r in registrations:
+            if not r.custom:
+                continue
+            keywords = _keywords(r.type)
+            provider = r.type.startswith("pulumi:providers:")
+            inputs = {_snake_case(key): _as_input(_provider_input(value) if provider else value)
+                      for key, value in r.inputs.items()}
+            opts = pulumi.ResourceOptions(
+                provider=providers.get(r.provider.rpartition("::")[0]),  # a reference is "<urn>::<id>"
+                depends_on=resources(r.dependencies),
+                protect=r.protect,
+                retain_on_delete=r.retain_on_delete,
+                ignore_changes=list(r.ignore_changes),
+                aliases=[_alias(alias) for alias in r.declared_aliases],
+                delete_before_replace=r.delete_before_replace,
+                replace_on_changes=list(r.replace_on_changes),
+                # The SDK class adds its own (a Secret's data) again: a duplicate, not a difference.
+                additional_secret_outputs=list(r.additional_secret_outputs),
+                custom_timeouts=pulumi.CustomTimeouts(**r.custom_timeouts) if r.custom_timeouts else None,
+                import_=r.import_id or None,
+                deleted_with=replayed.get(r.deleted_with),
+                replace_with=resources(r.replace_with),
+                hide_diffs=list(r.hide_diffs),
+            )
+            kwargs = {key: value for key, value in inputs.items() if key in keywords}
+            made = replayed[r.urn] = sdk_class(r.type)(r.name, opts=opts, **kwargs)
+            if isinstance(made, pulumi.ProviderResource):
+                providers[r.urn] = made
+
+    return program
+
+
+def timed(program: Program | None, config: dict[str, str], secret_keys: list[str]) -> tuple[float, engine.Recording]:
+    """Seconds and recording of one run of ``program`` (default: the real program).
+
+    What exists before the run (modules, config, a replay's input) is frozen out of the garbage
+    collector's way, so each phase pays for collecting its own objects only: a replay holding the
+    program's registrations would otherwise walk them in every full collection.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        start = time.perf_counter()
+        recording = engine.run(config, secret_keys, program=program)
+        return time.perf_counter() - start, recording
+    finally:
+        gc.unfreeze()
+
+
+@dataclass(frozen=True)
+class Phase:
+    seconds: float
+    resources: int
+    peak_rss_mb: float
+    custom: list[engine.Registration]  # the program phase's custom resources, for the replay
+
+
+def measure(make_program: Callable[[], Program] | None, tenants: int = 0) -> Phase:
+    """Time the program ``make_program`` builds, or (None) the real one with ``tenants`` tenants."""
+    if make_program is None:
+        seconds, recording = timed(None, *bench_config(tenants))
+    else:
+        seconds, recording = timed(make_program(), {}, [])
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    custom = [r for r in recording.resources if r.custom] if make_program is None else []
+    return Phase(seconds, len(recording.resources), peak_rss_mb, custom)
+
+
+def in_fresh_process(make_program: Callable[[], Program] | None, tenants: int = 0) -> Phase:
+    """``measure`` in a fresh process: one that imported what this module imports, and nothing more.
+
+    Every phase runs so: a floor run after the program would find the SDK modules it needs already
+    imported and share the program's peak RSS, and the same call path keeps the stack the same
+    depth above each phase (the SDK captures the stack at every registration).
+    """
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(measure, make_program, tenants).result()
+
+
 def probe(count: int) -> None:
     for kind, make in PROBES.items():
-        start = time.perf_counter()
-        engine.run({}, [], program=bare_objects(count, make))
-        seconds = time.perf_counter() - start
+        seconds, _ = timed(bare_objects(count, make), {}, [])
         print(f"probe kind={kind} objects={count} seconds={seconds:.2f} ms_per_object={1000 * seconds / count:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--probe", type=int, metavar="COUNT", help="time COUNT bare objects per kind instead")
     args = parser.parse_args(argv)
     if args.probe:
         probe(args.probe)
         return 0
-    config, secret_keys = bench_config(args.tenants)
 
-    start = time.perf_counter()
-    recording = engine.run(config, secret_keys)
-    seconds = time.perf_counter() - start
-    count = len(recording.resources)
-    del recording
+    def report(name: str, phase: Phase) -> Phase:
+        print(f"phase {name} resources={phase.resources} seconds={phase.seconds:.2f} "
+              f"peak_rss_mb={phase.peak_rss_mb:.0f}", flush=True)
+        return phase
 
-    start = time.perf_counter()
-    floor = engine.run({}, [], program=floor_program(count))
-    floor_seconds = time.perf_counter() - start
-    assert len(floor.resources) == count
+    program = report("program", in_fresh_process(None, args.tenants))
+    phases = {"program": program}
+    floors = {"same-kinds": (functools.partial(replay_program, program.custom), len(program.custom)),
+              "configmaps": (functools.partial(floor_program, program.resources), program.resources)}
+    for name, (make_program, expected) in floors.items():
+        phases[name] = report(name, in_fresh_process(make_program))
+        if phases[name].resources != expected:
+            raise RuntimeError(f"the {name} floor registered {phases[name].resources} resources, not {expected}")
 
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"fanout tenants={args.tenants} resources={count} seconds={seconds:.2f} floor_seconds={floor_seconds:.2f} "
-          f"ratio={seconds / floor_seconds:.2f} peak_rss_mb={peak_mb:.0f}")
+    seconds, same_kinds, configmaps = (phases[name].seconds for name in ("program", "same-kinds", "configmaps"))
+    print(f"fanout tenants={args.tenants} resources={program.resources} seconds={seconds:.2f} "
+          f"floor_seconds={configmaps:.2f} ratio={seconds / configmaps:.2f} "
+          f"same_kinds_seconds={same_kinds:.2f} overhead={seconds / same_kinds:.2f} "
+          f"peak_rss_mb={program.peak_rss_mb:.0f}")
     return 0
 
 

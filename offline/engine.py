@@ -9,50 +9,109 @@ from __future__ import annotations
 import asyncio
 import runpy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 
 from config.loader import PROJECT
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 SECRET = "[secret]"
 
+# One alias as the request carried it: the spec fields that were set (name, type, stack, project,
+# parentUrn, noParent), or {"urn": ...} for an alias given as a URN.
+Alias = Mapping[str, str | bool]
+
+
+def _alias(alias: alias_pb2.Alias) -> Alias:
+    if alias.WhichOneof("alias") == "urn":
+        return {"urn": alias.urn}
+    spec = alias.spec
+    fields: dict[str, str | bool] = {"name": spec.name, "type": spec.type, "stack": spec.stack,
+                                     "project": spec.project, "parentUrn": spec.parentUrn, "noParent": spec.noParent}
+    return {key: value for key, value in fields.items() if value}  # unset fields are empty
+
+
+def _aliases(request: resource_pb2.RegisterResourceRequest) -> tuple[Alias, ...]:
+    # This SDK sends alias specs to a monitor that supports them (the mock does); one talking to an
+    # older engine sends URNs (aliasURNs). The SDK's stubs import the Alias message from a module that
+    # does not exist (pulumi.alias_pb2), hence the cast.
+    specs = cast(list[alias_pb2.Alias], request.aliases)  # pyright: ignore[reportUnknownMemberType]
+    return tuple(_alias(alias) for alias in specs) + tuple({"urn": urn} for urn in request.aliasURNs)
+
+
+def migrates_api_version(resource_type: str, alias: Alias) -> bool:
+    """Whether ``alias`` is one an SDK class adds by itself: the same kind under an older token.
+
+    pulumi_kubernetes gives e.g. NetworkPolicy an alias to ``kubernetes:extensions/v1beta1:NetworkPolicy``,
+    pulumi_docker gives Image one to ``docker:image:Image``; both are type-only specs of the same
+    package and kind. An alias the program writes for a rename or a move carries a name, a parent
+    or another kind. (A program alias that only changes the API version looks the same.)
+    """
+    if set(alias) != {"type"}:
+        return False
+    old = str(alias["type"]).split(":")
+    new = resource_type.split(":")
+    return old != new and (old[0], old[-1]) == (new[0], new[-1])
+
 
 @dataclass(frozen=True)
 class Registration:
-    """One resource registration as the engine received it."""
+    """One resource registration as the engine received it (option names as on the wire)."""
 
     urn: str
     type: str
     name: str
     custom: bool
     parent: str
-    provider: str
-    dependencies: tuple[str, ...]
+    provider: str  # "<provider urn>::<provider id>", or "" for a component
+    dependencies: tuple[str, ...]  # from depends_on and from the inputs' outputs alike
     protect: bool
     retain_on_delete: bool
     ignore_changes: tuple[str, ...]
     inputs: dict[str, Any]  # secrets still wrapped; see redact()
+    aliases: tuple[Alias, ...] = ()  # every alias, the SDK's own included; see declared_aliases
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+    delete_before_replace: bool | None = None  # None: not set
+    replace_on_changes: tuple[str, ...] = ()
+    additional_secret_outputs: tuple[str, ...] = ()
+    custom_timeouts: dict[str, str] = field(default_factory=dict[str, str])
+    import_id: str = ""
+    deleted_with: str = ""
+    replace_with: tuple[str, ...] = ()
+    hide_diffs: tuple[str, ...] = ()
+
+    @property
+    def declared_aliases(self) -> list[Alias]:
+        """The aliases the program declared, without those the SDK class adds for old API versions."""
+        return [alias for alias in self.aliases if not migrates_api_version(self.type, alias)]
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Dependencies no input accounts for: what depends_on declared. (The wire merges the two, so
+        a depends_on entry that an input also implies is not told apart.)"""
+        implied = {urn for urns in self.property_dependencies.values() for urn in urns}
+        return tuple(urn for urn in self.dependencies if urn not in implied)
 
 
 def is_secret(value: Any) -> bool:
     return rpc.is_rpc_secret(value)
 
 
-def _plain(value: Any, in_secret: Callable[[Any], Any]) -> Any:
+def as_data(value: Any, in_secret: Callable[[Any], Any]) -> Any:
     """The wire value as plain data, with ``in_secret`` applied to what each secret holds."""
     if rpc.is_rpc_secret(value):
         return in_secret(rpc.unwrap_rpc_secret(value))
     if isinstance(value, dict):
-        return {k: _plain(v, in_secret) for k, v in value.items()}
+        return {k: as_data(v, in_secret) for k, v in cast(dict[str, Any], value).items()}
     if isinstance(value, list):
-        return [_plain(v, in_secret) for v in value]
+        return [as_data(v, in_secret) for v in cast(list[object], value)]
     # The wire format carries every number as a double: 53 arrives as 53.0.
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -60,51 +119,60 @@ def _plain(value: Any, in_secret: Callable[[Any], Any]) -> Any:
 def _mask(value: Any) -> Any:
     # A secret mapping keeps its keys (a Secret's stringData names its entries; the values stay
     # hidden), so a render is still a valid manifest.
-    return {k: _mask(v) for k, v in value.items()} if isinstance(value, dict) else SECRET
+    return {k: _mask(v) for k, v in cast(dict[str, Any], value).items()} if isinstance(value, dict) else SECRET
 
 
 def redact(value: Any) -> Any:
     """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
-    return _plain(value, lambda secret: _mask(reveal(secret)))
+    return as_data(value, lambda secret: _mask(reveal(secret)))
 
 
 def reveal(value: Any) -> Any:
     """The value with secrets unwrapped (for assertions on what a secret holds)."""
-    return _plain(value, reveal)
+    return as_data(value, reveal)
 
 
 class _Mocks(pulumi.runtime.Mocks):
     """Echoes inputs as outputs, plus the few computed outputs the program reads."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
         self.local = threading.local()
+        self.stack_outputs = stack_outputs
 
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.local.inputs = args.inputs
-        state = dict(args.inputs)
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = cast(dict[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType] (typed bare dict)
+        self.local.inputs = inputs
+        state = dict(inputs)
         if args.typ == "kubernetes:helm.sh/v3:Release":
-            state["status"] = {"status": "deployed", "name": args.inputs.get("name"), "version": 1}
+            state["status"] = {"status": "deployed", "name": inputs.get("name"), "version": 1}
         elif args.typ == "docker:index/image:Image":
-            state["repoDigest"] = f"{rpc.unwrap_rpc_secret(args.inputs.get('imageName'))}@sha256:{'0' * 64}"
+            state["repoDigest"] = f"{rpc.unwrap_rpc_secret(inputs.get('imageName'))}@sha256:{'0' * 64}"
+        elif args.typ == "pulumi:pulumi:StackReference":
+            # A stack reference reads the other stack's outputs; a test names them per stack.
+            state["outputs"] = dict(self.stack_outputs[inputs["name"]])
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, []  # no outputs, no failures
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: _Mocks) -> None:
         super().__init__(mocks)
+        self._mocks = mocks
         self.recorded: list[Registration] = []
         self.duplicates: list[str] = []
         self._urns: set[str] = set()
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+    def RegisterResource(  # noqa: N802 (gRPC method name)
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
+        response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = self.mocks.local.inputs
+        inputs = self._mocks.local.inputs
+        timeouts = request.customTimeouts
         registration = Registration(
             urn=response.urn,
             type=request.type,
@@ -117,6 +185,18 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             ignore_changes=tuple(request.ignoreChanges),
             inputs=inputs,
+            aliases=_aliases(request),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+            delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            replace_on_changes=tuple(request.replaceOnChanges),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            custom_timeouts={
+                key: getattr(timeouts, key) for key in ("create", "update", "delete") if getattr(timeouts, key)
+            },
+            import_id=request.importId,
+            deleted_with=request.deletedWith,
+            replace_with=tuple(request.replace_with),
+            hide_diffs=tuple(request.hideDiffs),
         )
         with self._lock:
             # The real engine rejects a duplicate URN; the mock engine accepts it silently.
@@ -134,7 +214,7 @@ class DuplicateUrnError(AssertionError):
 @dataclass
 class Recording:
     resources: list[Registration]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -151,17 +231,21 @@ def run(
     secret_keys: list[str],
     stack: str = "dev",
     program: Callable[[], Any] | None = None,
+    project: str = PROJECT,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Recording:
     """Run ``program`` (default: the real ``__main__.py``) under mocks with the given config.
+
+    ``stack_outputs`` answers the program's stack references: stack name -> that stack's outputs.
 
     Each run gets a fresh event loop, its own config (nothing leaks from an earlier run), and
     ``preview=False`` so every output resolves and every ``apply`` runs.
     """
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-    mocks = _Mocks()
+    mocks = _Mocks(stack_outputs or {})
     monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     outputs: dict[str, Any] = {}
     real_export = pulumi.export
 
@@ -169,7 +253,7 @@ def run(
         outputs[name] = value
         real_export(name, value)
 
-    def body():
+    def body() -> pulumi.Output[dict[str, Any]]:
         pulumi.export = export
         try:
             (program or (lambda: runpy.run_path(str(PROGRAM), run_name="__main__")))()
@@ -179,10 +263,10 @@ def run(
 
     resolved: dict[str, Any] = {}
     try:
-        pulumi.runtime.test(lambda: body().apply(resolved.update))()
+        pulumi.runtime.test(lambda: body().apply(resolved.update))()  # type: ignore[no-untyped-call]
     except Exception as error:
         # What was registered before the failure (nothing, for a config error).
-        error.recording = Recording(resources=list(monitor.recorded))
+        error.recording = Recording(resources=list(monitor.recorded))  # type: ignore[attr-defined]
         raise
     if monitor.duplicates:
         raise DuplicateUrnError(f"duplicate URNs registered: {sorted(set(monitor.duplicates))}")

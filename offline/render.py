@@ -44,7 +44,7 @@ def deploy_order(resources: list[engine.Registration]) -> list[engine.Registrati
             waiting_on[dep].add(urn)
     ready = [urn for urn, deps in needs.items() if not deps]
     heapq.heapify(ready)
-    order = []
+    order: list[engine.Registration] = []
     while ready:
         urn = heapq.heappop(ready)
         order.append(by_urn[urn])
@@ -76,9 +76,10 @@ def render_files(recording: engine.Recording) -> dict[str, str]:
     """Relative path -> file content for everything a render writes."""
     files: dict[str, str] = {}
     ordered = deploy_order(recording.resources)
+    # Only the aliases the program declared: the SDK's own API-version aliases would be noise.
     files["plan.json"] = dump_json([
         {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect,
-         "ignoreChanges": list(r.ignore_changes), "inputs": engine.redact(r.inputs)}
+         "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases, "inputs": engine.redact(r.inputs)}
         for r in ordered
     ])
     files["outputs.json"] = dump_json(recording.outputs)
@@ -123,7 +124,7 @@ def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--stack", default="dev")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--stack-file", type=Path, help="default: Pulumi.<stack>.yaml")

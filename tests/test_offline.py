@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import kubernetes_validate
+import pulumi
+import pulumi_docker as docker
+import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+from offline import engine
 from offline.diff import ABSENT, FieldChange, diff_render, field_changes, markdown, stacks, truncate
-from offline.render import render
-from tests.conftest import STACKS, TEST_SECRETS, stack_document
+from offline.render import render, render_files
+from tests.helpers import STACKS, TEST_SECRETS, stack_document
 
 # The Kubernetes minor versions the pinned chart lines support.
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
@@ -155,7 +160,7 @@ def test_diff_groups_an_added_tenant_and_names_changed_fields(renders, tmp_path)
         'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]',
         'spec.hard["requests.memory"]',
     ]
-    assert changed["platform-release"] == ["values.global.namespaceManagement.namespacePools.namespaces.names[3]"]
+    assert changed["astronomer-release"] == ["values.global.namespaceManagement.namespacePools.namespaces.names[3]"]
     report = markdown([diff])
     assert "to add, " in report and "ResourceQuota `airflow-finance/tenant-ceiling`" in report
     assert "Namespace `airflow-sales`" in report
@@ -194,3 +199,82 @@ def test_a_long_report_is_cut_between_blocks_with_its_details_closed(renders):
     assert cut.endswith("the workflow run's summary has all of it.\n") and report.startswith(cut[:4000])
     for limit in (0, 50, 300):
         assert len(truncate(report, limit)) <= max(limit, 200)
+
+
+class Box(pulumi.ComponentResource):
+    """Children that declare aliases and options, and kinds whose SDK classes add aliases themselves."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("test:index:Box", name, None, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="test:index:OldBox")]))
+        cluster = k8s.Provider("cluster", context="test", opts=pulumi.ResourceOptions(parent=self))
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=cluster)
+        settings = k8s.core.v1.ConfigMap("settings", metadata={"name": "settings"}, data={"k": "v"}, opts=on_cluster.merge(pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(name="old-settings"), pulumi.Alias(name="settings", parent=None)],
+            delete_before_replace=True, replace_on_changes=["data"], custom_timeouts=pulumi.CustomTimeouts(create="2m"))))
+        k8s.networking.v1.NetworkPolicy("deny", metadata={"name": "deny"}, spec={"podSelector": {}},
+                                        opts=on_cluster.merge(pulumi.ResourceOptions(depends_on=[settings])))
+        k8s.core.v1.Secret("token", metadata={"name": "token"}, string_data={"token": pulumi.Output.secret("s3cret")},
+                           opts=on_cluster.merge(pulumi.ResourceOptions(ignore_changes=["stringData"], protect=True)))
+        builder = docker.Provider("builder", opts=pulumi.ResourceOptions(parent=self))
+        docker.Image("image", image_name="registry.example.com/app:1", build={"context": "app"}, skip_push=True,
+                     opts=pulumi.ResourceOptions(parent=self, provider=builder))
+        self.register_outputs({})
+
+
+def box_program() -> None:
+    Box("box")
+
+
+@pytest.fixture(scope="module")
+def box() -> engine.Recording:
+    return engine.run({}, [], program=box_program)
+
+
+def by_name(recording: engine.Recording) -> dict[str, engine.Registration]:
+    return {r.name: r for r in recording.resources}
+
+
+def test_registrations_carry_aliases_and_options(box):
+    resources = by_name(box)
+    settings, deny, token = resources["settings"], resources["deny"], resources["token"]
+    assert settings.aliases == ({"name": "old-settings"}, {"name": "settings", "noParent": True})
+    assert settings.delete_before_replace is True and deny.delete_before_replace is None
+    assert settings.replace_on_changes == ("data",) and settings.custom_timeouts == {"create": "2m"}
+    assert deny.depends_on == (settings.urn,) and settings.depends_on == ()
+    assert token.protect and token.ignore_changes == ("stringData",)
+    assert {"data", "stringData"} <= set(token.additional_secret_outputs)
+    assert resources["box"].aliases == ({"type": "test:index:OldBox"},)
+
+
+def test_plan_lists_the_aliases_the_program_declared_and_not_the_sdks(box):
+    resources = by_name(box)
+    # The SDK classes alias old API versions by themselves; those stay out of the plan.
+    assert {"type": "kubernetes:extensions/v1beta1:NetworkPolicy"} in resources["deny"].aliases
+    assert {"type": "docker:image:Image"} in resources["image"].aliases
+    plan = {r["name"]: r for r in json.loads(render_files(box)["plan.json"])}
+    assert plan["settings"]["aliases"] == [{"name": "old-settings"}, {"name": "settings", "noParent": True}]
+    assert plan["box"]["aliases"] == [{"type": "test:index:OldBox"}]
+    assert plan["deny"]["aliases"] == plan["image"]["aliases"] == plan["token"]["aliases"] == []
+    assert render_files(engine.run({}, [], program=box_program))["plan.json"] == render_files(box)["plan.json"]
+
+
+@pytest.mark.parametrize(("resource_type", "alias", "added_by_sdk"), [
+    ("kubernetes:networking.k8s.io/v1:NetworkPolicy", {"type": "kubernetes:extensions/v1beta1:NetworkPolicy"}, True),
+    ("docker:index/image:Image", {"type": "docker:image:Image"}, True),
+    ("kubernetes:core/v1:ConfigMap", {"type": "kubernetes:core/v1:ConfigMap"}, False),
+    ("kubernetes:core/v1:ConfigMap", {"type": "kubernetes:core/v1:Secret"}, False),
+    ("kubernetes:core/v1:ConfigMap", {"type": "test:index:ConfigMap"}, False),
+    ("kubernetes:core/v1:ConfigMap", {"name": "old"}, False),
+    ("kubernetes:apps/v1:Deployment", {"type": "kubernetes:extensions/v1beta1:Deployment", "name": "old"}, False),
+    ("kubernetes:apps/v1:Deployment", {"urn": "urn:pulumi:dev::p::kubernetes:apps/v1beta1:Deployment::d"}, False),
+])
+def test_sdk_aliases_are_told_from_declared_ones(resource_type, alias, added_by_sdk):
+    assert engine.migrates_api_version(resource_type, alias) is added_by_sdk
+
+
+def test_committed_plans_hold_no_sdk_alias(renders):
+    for stack in STACKS:
+        plan = json.loads((renders / stack / "plan.json").read_text())
+        assert all("aliases" in r for r in plan)
+        sdk = [(r["urn"], a) for r in plan for a in r["aliases"] if engine.migrates_api_version(r["type"], a)]
+        assert not sdk
