@@ -307,7 +307,9 @@ def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, sec
         print(f"    change summary: {summary}")
         creates = [urn for op, urn in ops if op == "create"]
         others = [(op, urn) for op, urn in ops if op != "create"]
-        foreign = [urn for urn in creates if not _urn_name(urn).startswith(NEW_TENANT)]
+        # The tenant's own children start with its name; the ticket manager's Role and RoleBinding
+        # for it are named <manager>-<tenant>-ccache-writer.
+        foreign = [urn for urn in creates if NEW_TENANT not in _urn_name(urn).split("-")]
         expect(creates and not foreign, f"creates outside the new tenant: {foreign}")
         expect(all(op == "update" for op, _ in others), f"operations other than create/update: {others}")
         for op, urn in others:
