@@ -41,14 +41,15 @@ UNSECRETED_POD_TEMPLATES: dict[str, tuple[UnsecretedPodTemplate, ...]] = {
     "2": (_PGBOUNCER,),
 }
 
-_UNSET = object()
+UNSET = object()
 
 
-def _lookup(values: Mapping[str, Any], dotted: str) -> Any:
+def value_at(values: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted path of chart values, or ``UNSET``."""
     node: Any = values
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            return _UNSET
+            return UNSET
         node = cast(Mapping[str, Any], node)[part]
     return node
 
@@ -60,8 +61,8 @@ def unsecreted_templates(values: Mapping[str, Any], line: str, defaults: bool = 
     """
     found: list[UnsecretedPodTemplate] = []
     for template in UNSECRETED_POD_TEMPLATES.get(line, ()):
-        value = _lookup(values, template.gate)
-        if value is _UNSET:
+        value = value_at(values, template.gate)
+        if value is UNSET:
             value = template.default if defaults else False
         # Go templates treat false, 0, nil and empty strings, maps and lists as false, as Python does.
         if value:

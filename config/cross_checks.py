@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_snake
+
 from config.errors import Problem
 from config.models import TenantConfig
 from config.registry_policy import registry_violations
@@ -24,12 +26,17 @@ class CrossView:
     tenants: tuple[tuple[int, TenantConfig], ...]
     registry_host: str | None = None
     values_overrides: dict[str, Any] | None = None
+    realms: frozenset[str] | None = None
+    """the Kerberos realm and its trusted realms"""
 
 
 def cross_problems(view: CrossView) -> list[Problem]:
     problems: list[Problem] = []
-    problems += _unique(view.tenants, "name")
-    problems += _unique(view.tenants, "namespace")
+    problems += _unique(view.tenants, "name", "names")
+    problems += _unique(view.tenants, "namespace", "namespaces")
+    # One identity per tenant: a shared principal or keytab lets one tenant act as another.
+    problems += _unique(view.tenants, "kerberos.principal", "Kerberos principals")
+    problems += _unique(view.tenants, "kerberos.keytabSecretId", "keytab secrets")
     if view.registry_host and view.values_overrides:
         problems += [
             Problem(f"platform.valuesOverrides.{path}", rule)
@@ -43,6 +50,13 @@ def cross_problems(view: CrossView) -> list[Problem]:
                     f"{tenant.namespace!r} is the platform namespace; a tenant needs its own",
                 )
             )
+        realm = tenant.kerberos.principal.rsplit("@", 1)[-1]
+        if view.realms is not None and realm not in view.realms:
+            problems.append(Problem(
+                f"tenants[{index}].kerberos.principal",
+                f"{tenant.kerberos.principal!r} is in realm {realm}, which is neither kerberos.realm nor "
+                "listed in kerberos.trustedRealms",
+            ))
         if view.datakit_names is None:
             continue
         for position, kit in enumerate(tenant.datakits):
@@ -57,17 +71,20 @@ def cross_problems(view: CrossView) -> list[Problem]:
     return problems
 
 
-def _unique(tenants: Iterable[tuple[int, TenantConfig]], field: str) -> list[Problem]:
-    first_seen: dict[str, int] = {}
+def _unique(tenants: Iterable[tuple[int, TenantConfig]], key: str, what: str) -> list[Problem]:
+    """A problem for each tenant whose ``key`` (a dotted path as in the stack file) an earlier
+    tenant already has."""
+    first_seen: dict[object, int] = {}
     problems: list[Problem] = []
     for index, tenant in tenants:
-        value = getattr(tenant, field)
+        value: object = tenant
+        for part in key.split("."):
+            value = getattr(value, to_snake(part))
         if value in first_seen:
             problems.append(
                 Problem(
-                    f"tenants[{index}].{field}",
-                    f"{value!r} is already used by tenants[{first_seen[value]}]; "
-                    f"tenant {field}s must be unique",
+                    f"tenants[{index}].{key}",
+                    f"{value!r} is already used by tenants[{first_seen[value]}]; tenant {what} must be unique",
                 )
             )
         else:

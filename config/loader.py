@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, problems_from
-from config.models import ArtifactoryConfig, PlatformConfig, StackConfig, TenantConfig
+from config.models import ArtifactoryConfig, KerberosConfig, PlatformConfig, StackConfig, TenantConfig
 from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, Secrets
 
 PROJECT = "astronomer-platform"
@@ -45,6 +45,7 @@ def validate(raw: dict[str, Any], secrets_present: set[str], secure_keys: set[st
             tenants=tuple(enumerate(stack.tenants)),
             registry_host=stack.artifactory.host,
             values_overrides=stack.platform.values_overrides,
+            realms=frozenset({stack.kerberos.realm, *stack.kerberos.trusted_realms}),
         )
     )
     if problems:
@@ -76,6 +77,7 @@ def _salvage(raw: dict[str, Any]) -> CrossView:
 
     platform = valid(PlatformConfig, raw.get("platform"))
     artifactory = valid(ArtifactoryConfig, raw.get("artifactory"))
+    kerberos = valid(KerberosConfig, raw.get("kerberos"))
     # Typed from here on: isinstance alone would leave the items of an unknown type.
     datakits: dict[str, Any] | None = raw["datakits"] if isinstance(raw.get("datakits"), dict) else None
     tenants: list[Any] = raw["tenants"] if isinstance(raw.get("tenants"), list) else []
@@ -86,6 +88,7 @@ def _salvage(raw: dict[str, Any]) -> CrossView:
         tenants=tuple((index, tenant) for index, tenant in parsed if tenant is not None),
         registry_host=artifactory.host if artifactory else None,
         values_overrides=platform.values_overrides if platform else None,
+        realms=frozenset({kerberos.realm, *kerberos.trusted_realms}) if kerberos else None,
     )
 
 

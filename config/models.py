@@ -7,6 +7,8 @@ its own top-level key read as a Pulumi secret (see ``config.secrets``).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.chart_pull_secrets import unsecreted_templates
+from components.chart_pull_secrets import unsecreted_templates, value_at
 from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
@@ -26,6 +28,7 @@ from config.rules import (
     HelmReleaseName,
     HostWithPort,
     HttpsUrl,
+    IdpGroup,
     ImageNameTag,
     ImageTag,
     KerberosPrincipal,
@@ -152,6 +155,12 @@ class PlatformConfig(Model):
             )
         if self.chart_path is not None:
             _check_local_chart(Path(self.chart_path), self.chart_version)
+        for path in ("global.networkPolicy.enabled", "global.defaultDenyNetworkPolicy"):
+            if value_at(self.values_overrides, path) is False:
+                raise FieldError(
+                    f"valuesOverrides.{path}",
+                    "must stay true: the platform's and the deployments' network policies isolate tenants",
+                )
         unsecreted = unsecreted_templates(self.values_overrides, self.chart_line, defaults=False)
         if unsecreted:
             template = unsecreted[0]
@@ -191,6 +200,8 @@ class KerberosConfig(Model):
     """Kerberos realm, upper case"""
     kdcs: Annotated[list[HostWithPort], Field(min_length=1)]
     """KDC hosts (host or host:port), at least one"""
+    trusted_realms: list[KerberosRealm] = Field(default_factory=list)
+    """other realms whose principals tenants may use (a cross-realm trust the KDCs have)"""
     sidecar_image: ImageNameTag
     """ticket manager image name:tag inside the platform repository"""
     renew_interval_seconds: PositiveInt
@@ -245,6 +256,20 @@ class EgressRule(Model):
     """destination ports"""
     protocol: Literal["TCP", "UDP"] = "TCP"
     """TCP or UDP"""
+    anywhere_reason: NonEmptyStr | None = None
+    """why this rule may reach every address (required for 0.0.0.0/0 or ::/0)"""
+
+    @model_validator(mode="after")
+    def _anywhere_needs_a_reason(self) -> EgressRule:
+        if self.anywhere_reason is None:
+            _refuse_anywhere("cidrs", self.cidrs, "set anywhereReason on this rule to say why the tenant needs it")
+        return self
+
+
+def _refuse_anywhere(key: str, cidrs: list[str], remedy: str) -> None:
+    anywhere = [cidr for cidr in cidrs if ipaddress.ip_network(cidr).prefixlen == 0]
+    if anywhere:
+        raise FieldError(key, f"{anywhere} reaches every address and undoes the tenant's isolation; {remedy}")
 
 
 class TenantEgress(Model):
@@ -259,6 +284,13 @@ class TenantEgress(Model):
     """CIDRs of the Airflow metadata database when outside the cluster"""
     database_port: Port = 5432
     """port of the metadata database"""
+
+    @model_validator(mode="after")
+    def _no_anywhere(self) -> TenantEgress:
+        for key, cidrs in (("kdcCidrs", self.kdc_cidrs), ("vaultCidrs", self.vault_cidrs),
+                           ("databaseCidrs", self.database_cidrs)):
+            _refuse_anywhere(key, cidrs, "name the service's own addresses")
+        return self
 
 
 class TenancyConfig(Model):
@@ -309,6 +341,11 @@ class AirflowConnection(Model):
     """extra fields (non-secret)"""
 
 
+# Namespaces every cluster has and shares; never a tenant's.
+SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
+# Key names that hold secrets in Airflow variables and connection extras.
+_SECRET_LOOKING = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
+
 # Variables the program sets itself in every tenant's Airflow settings.
 RESERVED_AIRFLOW_VARIABLES = frozenset(
     {"artifactory_url", "datakit_registry", "environment", "astronomer_namespace"}
@@ -332,6 +369,12 @@ class TenantAirflow(Model):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise FieldError("connections", f"connection ids {duplicates} appear more than once")
+        keys = [(f"variables.{key}", key) for key in self.variables]
+        keys += [(f"connections[{i}].extra.{key}", key) for i, c in enumerate(self.connections) for key in c.extra]
+        for path, key in keys:
+            if _SECRET_LOOKING.search(key):
+                raise FieldError(path, "looks like a secret; a stack file is plain text (and so is every render of "
+                                 "it): keep it in the vault, not in config")
         return self
 
 
@@ -348,11 +391,11 @@ class TenantConfig(Model):
     """datakits the tenant may run (names under datakits)"""
     kerberos: TenantKerberos
     """the tenant's Kerberos identity"""
-    admin_groups: list[NonEmptyStr] = Field(default_factory=list)
+    admin_groups: list[IdpGroup] = Field(default_factory=list)
     """groups bound to the admin ClusterRole in the namespace"""
-    edit_groups: list[NonEmptyStr] = Field(default_factory=list)
+    edit_groups: list[IdpGroup] = Field(default_factory=list)
     """groups bound to the edit ClusterRole in the namespace"""
-    view_groups: list[NonEmptyStr] = Field(default_factory=list)
+    view_groups: list[IdpGroup] = Field(default_factory=list)
     """groups bound to the view ClusterRole in the namespace"""
     quota: TenantQuota | None = None
     """explicit quota ceiling (default derived from maxWorkers)"""
@@ -379,6 +422,9 @@ class TenantConfig(Model):
                     "shorten the name or set 'namespace'"
                 )
             object.__setattr__(self, "namespace", default)
+        if self.namespace in SYSTEM_NAMESPACES:
+            raise FieldError("namespace", f"{self.namespace!r} is a namespace Kubernetes itself uses; "
+                             "a tenant needs its own")
         if self.quota is not None:
             floor = platform_quota(self.max_workers)
             for resource in ("cpu", "memory"):

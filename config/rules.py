@@ -120,6 +120,7 @@ RepositoryPath = Annotated[str, _STRICT, Rule(
     "is not a repository path (lowercase components of letters, digits, '.', '_', '-' separated by '/')",
     pattern=_REPO_PATH,
 )]
+_LATEST = "uses the tag 'latest', which moves under a deployment; pin a version"
 # 'name:tag' relative to an Artifactory repository; a reference to any registry is refused.
 ImageNameTag = Annotated[
     str,
@@ -130,10 +131,11 @@ ImageNameTag = Annotated[
         test=_names_no_registry,
     ),
     Rule("is not an image reference of the form 'name:tag' (a tag is required)", pattern=rf"{_REPO_PATH}:{_TAG}"),
+    Rule(_LATEST, test=lambda value: value.rsplit(":", 1)[-1] != "latest"),
 ]
 ImageTag = Annotated[str, _STRICT, Rule(
     "is not a valid image tag (letters, digits, '_', '.', '-'; at most 128)", pattern=_TAG
-)]
+), Rule(_LATEST, test=lambda value: value != "latest")]
 ExactChartVersion = Annotated[str, _STRICT, Rule(
     "is not an exact chart version such as '2.1.0' ('latest', ranges and wildcards are not allowed: "
     "pin the version)",
@@ -169,4 +171,10 @@ ConfigKey = Annotated[str, _STRICT, Rule(
 Cidr = Annotated[str, _STRICT, AfterValidator(_cidr)]
 AbsolutePath = Annotated[str, _STRICT, Rule(
     "is not an absolute path without a trailing '/'", pattern=r"/|(?:/[^/]+)+"
+)]
+# An IdP group bound in a tenant namespace. Kubernetes reserves 'system:' groups for itself, and
+# some mean everyone (system:authenticated, system:unauthenticated, system:serviceaccounts).
+IdpGroup = Annotated[str, StringConstraints(strict=True, min_length=1), Rule(
+    "is a Kubernetes system group (system:authenticated means every user); bind the IdP's own groups",
+    test=lambda value: not value.startswith("system:"),
 )]

@@ -302,3 +302,93 @@ def test_cli_accepts_committed_stacks():
     result = subprocess.run([sys.executable, "-m", "config.check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert Path(paths[0]).name in result.stdout
+
+
+# --- what would undo a tenant's isolation is refused ---------------------------------------------
+
+@pytest.mark.parametrize("namespace", ["kube-system", "kube-public", "kube-node-lease", "default"])
+def test_a_system_namespace_is_never_a_tenants(document, namespace):
+    doc = document("dev")
+    tenant(doc)["namespace"] = namespace
+    assert any(p.startswith(f"tenants[0].namespace: {namespace!r} is a namespace Kubernetes itself uses")
+               for p in problems(doc))
+
+
+@pytest.mark.parametrize("group", ["system:authenticated", "system:unauthenticated", "system:serviceaccounts",
+                                   "system:masters"])
+def test_kubernetes_system_groups_are_never_bound(document, group):
+    doc = document("dev")
+    tenant(doc)["viewGroups"] = ["astro-finance-analysts", group]
+    assert any(p.startswith(f"tenants[0].viewGroups[1]: {group!r} is a Kubernetes system group") for p in problems(doc))
+
+
+@pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
+def test_egress_to_anywhere_needs_a_reason(document, cidr):
+    doc = document("dev")
+    tenant(doc)["egress"][0]["cidrs"].append(cidr)
+    assert any(p.startswith("tenants[0].egress[0].cidrs: ") and "reaches every address" in p and "anywhereReason" in p
+               for p in problems(doc))
+    tenant(doc)["egress"][0]["anywhereReason"] = "SaaS endpoints without fixed addresses (RISK-1234)"
+    assert problems(doc) == []
+
+
+def test_shared_egress_to_anywhere_is_refused(document):
+    doc = document("dev")
+    doc["tenancy"]["egress"]["vaultCidrs"] = ["0.0.0.0/0"]
+    assert any(p.startswith("tenancy.egress.vaultCidrs: ") and "reaches every address" in p for p in problems(doc))
+
+
+@pytest.mark.parametrize("path", ["global.networkPolicy.enabled", "global.defaultDenyNetworkPolicy"])
+def test_overrides_cannot_switch_network_policies_off(document, path):
+    doc = document("dev")
+    overrides: dict = {}
+    set_nested = overrides
+    *parents, last = path.split(".")
+    for part in parents:
+        set_nested = set_nested.setdefault(part, {})
+    set_nested[last] = False
+    doc["platform"]["valuesOverrides"] = overrides
+    assert any(p.startswith(f"platform.valuesOverrides.{path}: must stay true") for p in problems(doc))
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    (("tenants", 0, "image"), "finance-airflow:latest"),
+    (("kerberos", "sidecarImage"), "kerberos-sidecar:latest"),
+    (("datakits", "oracle-bronze", "version"), "latest"),
+])
+def test_latest_tags_are_refused(document, path, value):
+    doc = document("dev")
+    set_path(doc, path, value)
+    assert any("uses the tag 'latest'" in p for p in problems(doc)), problems(doc)
+
+
+def test_two_tenants_never_share_a_kerberos_identity(document):
+    doc = document("dev")
+    tenant(doc, 1)["kerberos"] = dict(tenant(doc, 0)["kerberos"])
+    found = problems(doc)
+    assert any(p.startswith("tenants[1].kerberos.principal: 'svc-airflow-finance@CORP.COMPANY.COM' is already used by "
+                            "tenants[0]") for p in found), found
+    assert any(p.startswith("tenants[1].kerberos.keytabSecretId: 4101 is already used by tenants[0]") for p in found)
+
+
+def test_a_principal_outside_the_realm_needs_a_trusted_realm(document):
+    doc = document("dev")
+    tenant(doc)["kerberos"]["principal"] = "svc-airflow-finance@PARTNER.EXAMPLE.COM"
+    assert any(p.startswith("tenants[0].kerberos.principal: ") and "neither kerberos.realm nor" in p
+               for p in problems(doc))
+    doc["kerberos"]["trustedRealms"] = ["PARTNER.EXAMPLE.COM"]
+    assert problems(doc) == []
+
+
+@pytest.mark.parametrize(("where", "key"), [("variables", "db_password"), ("variables", "API_KEY"),
+                                            ("extra", "access_token"), ("extra", "client_secret")])
+def test_secret_looking_airflow_settings_are_refused(document, where, key):
+    doc = document("dev")
+    airflow = tenant(doc)["airflow"]
+    if where == "variables":
+        airflow["variables"][key] = "x"
+        path = f"tenants[0].airflow.variables.{key}"
+    else:
+        airflow["connections"][0]["extra"] = {key: "x"}
+        path = f"tenants[0].airflow.connections[0].extra.{key}"
+    assert any(p.startswith(f"{path}: looks like a secret") for p in problems(doc)), problems(doc)
