@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from config.errors import ConfigError
+from config.errors import ConfigError, StackFileError
 from config.stack_file import validate_file
 
 
@@ -21,8 +21,9 @@ def main(paths: list[str]) -> int:
         except ConfigError as error:
             print(f"{path}: {error}", file=sys.stderr)
             status = 1
-        except (OSError, ValueError) as error:
-            print(f"{path}: cannot read the stack file: {error}", file=sys.stderr)
+        except StackFileError as error:
+            # Already one line naming the file (and the line and column of a YAML error).
+            print(error, file=sys.stderr)
             status = 1
         else:
             print(f"{path}: valid ({len(config.tenants)} tenants, chart {config.platform.chart_version})")

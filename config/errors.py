@@ -43,6 +43,10 @@ class ConfigError(pulumi.RunError):
         super().__init__(f"{source} is invalid ({count}):\n{lines}")
 
 
+class StackFileError(Exception):
+    """A stack file that cannot be read as YAML config at all; the message is one line naming it."""
+
+
 def key_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
@@ -113,6 +117,15 @@ _RULES = {
 }
 
 
+_NUMBER_NOT_STRING = (
+    "is a number in YAML, not a string; quote it as written (e.g. '3.10': unquoted, YAML reads 3.10 as 3.1)"
+)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def problems_from(
     error: ValidationError, root: type[BaseModel], prefix: tuple[int | str, ...] = ()
 ) -> list[Problem]:
@@ -130,6 +143,9 @@ def problems_from(
             problems.append(Problem(key_path(loc), f"{_show(err['input'])}{cause or err['msg']}"))
         elif kind == "missing":
             problems.append(Problem(key_path(loc), _RULES[kind]))
+        elif kind == "string_type" and _is_number(err["input"]):
+            # YAML reads an unquoted 3.10 as the float 3.1: the text as written is already lost.
+            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{_NUMBER_NOT_STRING}"))
         else:
             rule = _RULES.get(kind) or err["msg"].replace("Input should be", "must be")
             if kind == "too_short" and (err.get("ctx") or {}).get("min_length") == 1:

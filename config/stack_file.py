@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from config.errors import StackFileError
 from config.loader import PROJECT, split_config, validate
 from config.models import StackConfig
 from config.registry_policy import is_mapping, is_sequence
@@ -34,9 +35,39 @@ def _hide_secure(value: Any) -> tuple[Any, bool]:
 
 
 def _config(path: Path) -> dict[str, Any]:
-    """The ``config:`` map of a stack file (empty when it has none)."""
-    document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
-    return document.get("config") or {}
+    """The ``config:`` map of a stack file (empty when it has none); ``StackFileError`` otherwise."""
+    try:
+        document: Any = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise StackFileError(f"{path}: no such stack file ({_stacks_beside(path)})") from None
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot read the stack file: {error.strerror}") from None
+    except yaml.MarkedYAMLError as error:
+        raise StackFileError(_yaml_problem(path, error)) from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path}: invalid YAML: {' '.join(str(error).split())}") from None
+    if not is_mapping(document):
+        raise StackFileError(f"{path}: not a stack file: the top level must be a mapping")
+    config: Any = document.get("config") or {}
+    if not is_mapping(config):
+        raise StackFileError(f"{path}: 'config:' must be a mapping of keys")
+    return dict(config)
+
+
+def _stacks_beside(path: Path) -> str:
+    stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in path.parent.glob("Pulumi.*.yaml"))
+    return f"stacks beside it: {', '.join(stacks)}" if stacks else "no Pulumi.<stack>.yaml beside it"
+
+
+def _yaml_problem(path: Path, error: yaml.MarkedYAMLError) -> str:
+    """``file:line:column: problem (context)`` on one line; PyYAML's marks count from zero."""
+    def at(mark: Any) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+
+    mark = error.problem_mark or error.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    context = f" ({error.context} started at {at(error.context_mark)})" if error.context and error.context_mark else ""
+    return f"{where}: YAML syntax error: {error.problem or error.context}{context}"
 
 
 def document(path: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from config.errors import ConfigError
+from config.errors import ConfigError, StackFileError
 from config.stack_file import read
 from offline import engine
 
@@ -100,7 +100,11 @@ def render_files(recording: engine.Recording) -> dict[str, str]:
 
 def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
     path = stack_file or ROOT / f"Pulumi.{stack}.yaml"
-    config, secret_keys = read(path, fill_missing_secrets=True)
+    try:
+        config, secret_keys = read(path, fill_missing_secrets=True)
+    except StackFileError as error:
+        print(error, file=sys.stderr)
+        return 1
     try:
         recording = engine.run(config, secret_keys, stack=stack)
     except ConfigError as error:

@@ -1,0 +1,94 @@
+"""Bad input gets one clear line, never a traceback (issue #14): YAML syntax errors, a missing
+stack, a misspelt project namespace, and versions that YAML reads as numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offline import render
+from tests.helpers import ROOT
+
+DEV = (ROOT / "Pulumi.dev.yaml").read_text()
+
+
+def check(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "config.check", *map(str, paths)], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def render_stack(capsys: pytest.CaptureFixture[str], tmp_path: Path, *args: str) -> tuple[int, str]:
+    status = render.main([*args, "--out", str(tmp_path / "out")])
+    return status, capsys.readouterr().err
+
+
+def stack(tmp_path: Path, text: str, name: str = "broken") -> Path:
+    path = tmp_path / f"Pulumi.{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+# An unclosed flow list: the error is at the end of the file, the list starts on line 8.
+UNCLOSED = DEV.replace("  astronomer-platform:kubernetes:\n", "  astronomer-platform:kubernetes: [\n", 1)
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    path = stack(tmp_path, UNCLOSED)
+    result = check(path)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{path}:")
+    assert "YAML syntax error" in line
+    assert "started at line 8, column 35" in line
+
+
+def test_yaml_tab_error_points_at_the_tab(tmp_path):
+    path = stack(tmp_path, DEV.replace("    context: dev-cluster", "\tcontext: dev-cluster"))
+    assert check(path).stderr == f"{path}:9:1: YAML syntax error: found character '\\t' that cannot start any token\n"
+
+
+def test_render_reports_a_yaml_syntax_error_in_one_line(tmp_path, capsys):
+    path = stack(tmp_path, UNCLOSED)
+    status, err = render_stack(capsys, tmp_path, "--stack-file", str(path))
+    assert status == 1
+    [line] = err.splitlines()
+    assert line.startswith(f"{path}:") and "YAML syntax error" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_stack_file_that_is_not_a_mapping(tmp_path):
+    path = stack(tmp_path, "- config\n")
+    assert check(path).stderr == f"{path}: not a stack file: the top level must be a mapping\n"
+
+
+def test_missing_stack_names_the_file_and_the_stacks_beside_it(tmp_path):
+    stack(tmp_path, DEV, "dev")
+    stack(tmp_path, DEV, "prod")
+    missing = tmp_path / "Pulumi.nope.yaml"
+    result = check(missing)
+    assert result.returncode == 1
+    assert result.stderr == f"{missing}: no such stack file (stacks beside it: dev, prod)\n"
+
+
+def test_render_of_a_missing_stack_lists_the_committed_stacks(tmp_path, capsys):
+    status, err = render_stack(capsys, tmp_path, "--stack", "nope")
+    assert status == 1
+    assert err == f"{ROOT / 'Pulumi.nope.yaml'}: no such stack file (stacks beside it: dev, prod)\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "unquoted", "key", "shown"),
+    [
+        ('pythonVersion: "3.11"', "pythonVersion: 3.10", "images.pythonVersion", "3.1"),
+        ("chartVersion: 2.1.0", "chartVersion: 2.1", "platform.chartVersion", "2.1"),
+        ("runtimeVersion: 11.10.0", "runtimeVersion: 11.10", "images.runtimeVersion", "11.1"),
+    ],
+)
+def test_versions_yaml_reads_as_numbers_say_to_quote_them(tmp_path, written, unquoted, key, shown):
+    result = check(stack(tmp_path, DEV.replace(written, unquoted)))
+    assert result.returncode == 1
+    assert f"  {key}: {shown} is a number in YAML, not a string; quote it as written" in result.stderr
