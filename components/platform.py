@@ -74,6 +74,8 @@ def docker_config_json(registry: RegistryLogin) -> pulumi.Output[str]:
 class AstronomerPlatform(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str]
     """the platform namespace's name, resolved once the Namespace exists"""
+    release_name: pulumi.Output[str]
+    """the Helm release's name"""
     release_status: pulumi.Output[str]
     """the Helm release's status, e.g. deployed"""
     houston_url: pulumi.Output[str]
@@ -158,11 +160,12 @@ class AstronomerPlatform(pulumi.ComponentResource):
             max_history=10,
             opts=child("platform-release", depends_on=[*prerequisites, *args.wait_for]),
         )
+        self.release_name = release.name.apply(lambda name: name or args.release_name)
         self.release_status = release.status.apply(lambda status: status.status)
         self.houston_url = pulumi.Output.from_input(f"https://houston.{args.chart.base_domain}/v1")
         self.register_outputs({
             "namespaceName": self.namespace_name,
-            "releaseName": release.name,
+            "releaseName": self.release_name,
             "releaseStatus": self.release_status,
             "values": self.values,
             "houstonUrl": self.houston_url,
