@@ -94,11 +94,16 @@ def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def key_names(model: type[BaseModel]) -> list[str]:
+    """The model's keys as the stack file spells them (camelCase aliases), sorted."""
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
 def _unknown_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     model = _model_at(root, loc[:-1])
     if model is None:
         return "is not a known key"
-    allowed = sorted(f.alias or name for name, f in model.model_fields.items())
+    allowed = key_names(model)
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return f"is not a known key (allowed: {', '.join(allowed)}){hint}"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import pulumi
@@ -11,7 +12,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
 from config.cross_checks import CrossView, cross_problems
-from config.errors import ConfigError, Problem, problems_from
+from config.errors import ConfigError, Problem, key_names, problems_from
 from config.models import ArtifactoryConfig, KerberosConfig, PlatformConfig, StackConfig, TenantConfig
 from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, Secrets
 
@@ -19,14 +20,22 @@ PROJECT = "astronomer-platform"
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
+# A namespace this similar to the project name is a typo of it (astronomer-platfrom, astronomer_platform);
+# other namespaces (kubernetes, pulumi, docker) score below 0.4 and are config of their own.
+_TYPO_SIMILARITY = 0.8
 
-def validate(raw: dict[str, Any], secrets_present: set[str], secure_keys: set[str]) -> StackConfig:
+
+def validate(
+    raw: dict[str, Any], secrets_present: set[str], secure_keys: set[str], config_keys: Iterable[str] = ()
+) -> StackConfig:
     """Validate the non-secret keys ``raw`` and the presence of the secret keys.
 
-    ``secure_keys`` names the keys whose value holds an encrypted (``secure:``) part. Raises
-    ``ConfigError`` listing every problem; returns the validated config otherwise.
+    ``secure_keys`` names the keys whose value holds an encrypted (``secure:``) part;
+    ``config_keys`` are all the runtime config's keys (every namespace), to catch a misspelt
+    project namespace. Raises ``ConfigError`` listing every problem; returns the validated config otherwise.
     """
-    problems = [
+    problems = misspelt_namespace(config_keys)
+    problems += [
         Problem(key, "holds a secure value; keep each secret in its own top-level key "
                 f"({', '.join(SECRET_KEYS)}), never inside a structured key")
         for key in sorted(secure_keys - set(SECRET_KEYS))
@@ -51,6 +60,21 @@ def validate(raw: dict[str, Any], secrets_present: set[str], secure_keys: set[st
     if problems:
         raise ConfigError(problems)
     return stack
+
+
+def misspelt_namespace(config_keys: Iterable[str], project: str = PROJECT) -> list[Problem]:
+    """Keys whose namespace is a typo of the project's: the program would otherwise ignore them."""
+    known = [f"{project}:{key}" for key in (*key_names(StackConfig), *SECRET_KEYS)]
+    problems: list[Problem] = []
+    for full_key in sorted(config_keys):
+        namespace, colon, _ = full_key.partition(":")
+        similarity = difflib.SequenceMatcher(None, namespace.lower(), project).ratio()
+        if not colon or namespace == project or similarity < _TYPO_SIMILARITY:
+            continue
+        close = difflib.get_close_matches(full_key, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"the project's keys start with '{project}:'"
+        problems.append(Problem(full_key, f"is not a known key; {hint}"))
+    return problems
 
 
 def _secret_problems(present: set[str]) -> list[Problem]:
@@ -135,5 +159,5 @@ def load() -> tuple[StackConfig, Secrets]:
             f"{key} is stored unencrypted in the stack file; it is still handled as a secret, "
             f"but re-set it with `pulumi config set --secret {key}`"
         )
-    stack = validate(raw, present, secure)
+    stack = validate(raw, present, secure, names)
     return stack, Secrets.from_config(pulumi.Config(PROJECT))

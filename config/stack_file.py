@@ -110,4 +110,4 @@ def validate_file(path: Path) -> StackConfig:
     """Validate a stack file as the program would, with the secrets an operator sets per machine."""
     values, secret_keys = read(path, fill_missing_secrets=True)
     raw, present, secure = split_config(values, set(secret_keys))
-    return validate(raw, present, secure)
+    return validate(raw, present, secure, values)

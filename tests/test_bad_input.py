@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from offline import render
-from tests.helpers import ROOT
+from config.errors import ConfigError, Problem
+from offline import engine, render
+from tests.helpers import ROOT, runtime_config
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
@@ -92,3 +93,36 @@ def test_versions_yaml_reads_as_numbers_say_to_quote_them(tmp_path, written, unq
     result = check(stack(tmp_path, DEV.replace(written, unquoted)))
     assert result.returncode == 1
     assert f"  {key}: {shown} is a number in YAML, not a string; quote it as written" in result.stderr
+
+
+TYPO = DEV.replace("  astronomer-platform:tenants:", "  astronomer-platfrom:tenants:", 1)
+TYPO_LINE = "astronomer-platfrom:tenants: is not a known key; did you mean 'astronomer-platform:tenants'?"
+
+
+def test_misspelt_namespace_is_an_unknown_key_with_a_suggestion(tmp_path):
+    result = check(stack(tmp_path, TYPO))
+    assert result.returncode == 1
+    assert f"  {TYPO_LINE}\n" in result.stderr
+
+
+def test_render_reports_a_misspelt_namespace(tmp_path, capsys):
+    status, err = render_stack(capsys, tmp_path, "--stack-file", str(stack(tmp_path, TYPO)))
+    assert status == 1
+    assert f"  {TYPO_LINE}\n" in err
+
+
+def test_program_under_the_engine_reports_a_misspelt_namespace(document):
+    """The engine passes every namespace's keys; only those close to the project name are typos."""
+    config, secret_keys = runtime_config(document("dev"))
+    config |= {"astronomer_platform:tenant": "[]", "kubernetes:context": "x", "pulumi:disable-default-providers": "[]"}
+    with pytest.raises(ConfigError) as raised:
+        engine.run(config, secret_keys)
+    assert raised.value.problems == [
+        Problem("astronomer_platform:tenant", "is not a known key; did you mean 'astronomer-platform:tenants'?")
+    ]
+
+
+def test_other_namespaces_are_not_typos(tmp_path):
+    other = DEV.replace("config:\n", "config:\n  kubernetes:context: dev-cluster\n  pulumi:tags: {a: b}\n", 1)
+    result = check(stack(tmp_path, other))
+    assert result.returncode == 0, result.stderr
