@@ -6,41 +6,47 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: test lint render diff bench e2e clean
+.PHONY: help test lint render diff bench e2e clean
 
+# pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
+	@echo "Setting up $(VENV): installing the project and its dev tools (first run or changed dependencies; 1-2 minutes)..." >&2
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-test: $(VENV)/.installed
+# The text after `##` on a target's line is its help line.
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## /{printf "  %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+test: $(VENV)/.installed ## ruff and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # pyright is pinned: the variable stops its wrapper asking PyPI for a newer release on every run.
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff, pyright (strict), hadolint and actionlint
 	$(PY) -m ruff check .
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(VENV)/bin/pyright --pythonpath $(PY)
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
 	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
-render: $(VENV)/.installed
+render: $(VENV)/.installed ## render a stack offline: STACK=dev OUT=rendered/<stack>
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
 
 # Markdown for a pull-request comment; BASE and HEAD are renders or folders of per-stack renders;
 # DIFF_ARGS=--max-chars=N truncates it.
-diff: $(VENV)/.installed
+diff: $(VENV)/.installed ## Markdown diff of two renders: BASE=<dir> HEAD=<dir>
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make diff BASE=<render dir> HEAD=<render dir>" >&2; exit 2; }
 	@$(PY) -m offline.diff $(DIFF_ARGS) $(BASE) $(HEAD)
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants
 	$(PY) -m offline.bench --tenants $(TENANTS)
 
 # The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
 # Builds its tools once into ~/.cache/astronomer-platform/e2e (the Kubernetes provider: `pulumi plugin
 # install` first, then a build from source); E2E_ARGS=--help for the options, --allow-blocked in CI.
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed ## the program under the real engine against a local control plane
 	$(PY) -m e2e.run $(E2E_ARGS)
 
-clean:
+clean: ## remove the virtualenv and the renders
 	rm -rf $(VENV) rendered *.egg-info

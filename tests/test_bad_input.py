@@ -3,6 +3,7 @@ stack, a misspelt project namespace, and versions that YAML reads as numbers."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,22 @@ def test_other_namespaces_are_not_typos(tmp_path):
     other = DEV.replace("config:\n", "config:\n  kubernetes:context: dev-cluster\n  pulumi:tags: {a: b}\n", 1)
     result = check(stack(tmp_path, other))
     assert result.returncode == 0, result.stderr
+
+
+def make(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_make_help_lists_every_target_on_one_line():
+    phony = re.search(r"^\.PHONY: (.*)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert phony
+    lines = make("help").stdout.splitlines()
+    assert sorted(line.split()[0] for line in lines) == sorted(phony[1].split())
+    assert all(len(line.split(None, 1)) == 2 for line in lines), lines
+
+
+def test_first_make_says_what_the_silent_install_is_doing(tmp_path):
+    venv = tmp_path / "venv"
+    dry_run = make("-n", f"VENV={venv}", f"{venv}/.installed").stdout.splitlines()
+    assert dry_run[0].startswith(f'echo "Setting up {venv}: installing the project and its dev tools')
+    assert "-m venv" in dry_run[1]
