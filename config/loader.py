@@ -63,16 +63,17 @@ def validate(
 
 
 def misspelt_namespace(config_keys: Iterable[str], project: str = PROJECT) -> list[Problem]:
-    """Keys whose namespace is a typo of the project's: the program would otherwise ignore them."""
-    known = [f"{project}:{key}" for key in (*key_names(StackConfig), *SECRET_KEYS)]
+    """Keys whose namespace is a typo of the project's, or missing: the program would ignore them."""
+    known = [*key_names(StackConfig), *SECRET_KEYS]
     problems: list[Problem] = []
     for full_key in sorted(config_keys):
-        namespace, colon, _ = full_key.partition(":")
+        namespace, colon, name = full_key.partition(":")
         similarity = difflib.SequenceMatcher(None, namespace.lower(), project).ratio()
-        if not colon or namespace == project or similarity < _TYPO_SIMILARITY:
+        if colon and (namespace == project or similarity < _TYPO_SIMILARITY):
             continue
-        close = difflib.get_close_matches(full_key, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"the project's keys start with '{project}:'"
+        # Match the name alone: the long shared namespace would make any key look close.
+        close = difflib.get_close_matches(name if colon else namespace, known, n=1)
+        hint = f"did you mean '{project}:{close[0]}'?" if close else f"the project's keys start with '{project}:'"
         problems.append(Problem(full_key, f"is not a known key; {hint}"))
     return problems
 

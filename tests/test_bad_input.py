@@ -146,3 +146,19 @@ def test_first_make_says_what_the_silent_install_is_doing(tmp_path):
     dry_run = make("-n", f"VENV={venv}", f"{venv}/.installed").stdout.splitlines()
     assert dry_run[0].startswith(f'echo "Setting up {venv}: installing the project and its dev tools')
     assert "-m venv" in dry_run[1]
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("tenants", "tenants: is not a known key; did you mean 'astronomer-platform:tenants'?"),
+        ("Astronomer-Platform:tenant", "Astronomer-Platform:tenant: is not a known key; did you mean "
+         "'astronomer-platform:tenants'?"),
+        ("astronomer-platfrom:zzz", "astronomer-platfrom:zzz: is not a known key; the project's keys start with "
+         "'astronomer-platform:'"),
+    ],
+)
+def test_key_without_or_with_a_misspelt_namespace(tmp_path, key, problem):
+    result = check(stack(tmp_path, DEV.replace("  astronomer-platform:tenants:", f"  {key}:", 1)))
+    assert result.returncode == 1
+    assert f"  {problem}\n" in result.stderr
