@@ -37,11 +37,13 @@ def _hide_secure(value: Any) -> tuple[Any, bool]:
 def _config(path: Path) -> dict[str, Any]:
     """The ``config:`` map of a stack file (empty when it has none); ``StackFileError`` otherwise."""
     try:
-        document: Any = yaml.safe_load(path.read_text()) or {}
+        document: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise StackFileError(f"{path}: no such stack file ({_stacks_beside(path)})") from None
     except OSError as error:
         raise StackFileError(f"{path}: cannot read the stack file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path}: not a stack file: not UTF-8 text") from None
     except yaml.MarkedYAMLError as error:
         raise StackFileError(_yaml_problem(path, error)) from None
     except yaml.YAMLError as error:
@@ -49,8 +51,9 @@ def _config(path: Path) -> dict[str, Any]:
     if not is_mapping(document):
         raise StackFileError(f"{path}: not a stack file: the top level must be a mapping")
     config: Any = document.get("config") or {}
-    if not is_mapping(config):
-        raise StackFileError(f"{path}: 'config:' must be a mapping of keys")
+    # YAML keys can be numbers or booleans (1:, yes:); is_mapping alone would declare them strings.
+    if not is_mapping(config) or not all(isinstance(key, str) for key in list[object](config)):
+        raise StackFileError(f"{path}: 'config:' must be a mapping of namespace:key names")
     return dict(config)
 
 

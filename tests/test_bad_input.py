@@ -62,9 +62,21 @@ def test_render_reports_a_yaml_syntax_error_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_stack_file_that_is_not_a_mapping(tmp_path):
-    path = stack(tmp_path, "- config\n")
-    assert check(path).stderr == f"{path}: not a stack file: the top level must be a mapping\n"
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"- config\n", "not a stack file: the top level must be a mapping"),
+        (b"config: [a]\n", "'config:' must be a mapping of namespace:key names"),
+        (b"config:\n  1: x\n", "'config:' must be a mapping of namespace:key names"),
+        (b"\xff\xfe", "not a stack file: not UTF-8 text"),
+        (b"config: \x00\n", "invalid YAML: unacceptable character #x0000"),
+    ],
+)
+def test_stack_file_that_is_not_stack_config(tmp_path, content, problem):
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_bytes(content)
+    [line] = check(path).stderr.splitlines()
+    assert line.startswith(f"{path}: {problem}")
 
 
 def test_missing_stack_names_the_file_and_the_stacks_beside_it(tmp_path):
