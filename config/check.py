@@ -14,6 +14,10 @@ from config.stack_file import validate_file
 
 
 def main(paths: list[str]) -> int:
+    if not paths:
+        # Checking nothing must not look like a pass.
+        print("usage: python -m config.check Pulumi.<stack>.yaml [...]", file=sys.stderr)
+        return 2
     status = 0
     for path in paths:
         try:

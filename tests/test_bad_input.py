@@ -174,3 +174,9 @@ def test_key_without_or_with_a_misspelt_namespace(tmp_path, key, problem):
     result = check(stack(tmp_path, DEV.replace("  astronomer-platform:tenants:", f"  {key}:", 1)))
     assert result.returncode == 1
     assert f"  {problem}\n" in result.stderr
+
+
+def test_check_without_a_file_prints_its_usage():
+    result = check()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "usage: python -m config.check Pulumi.<stack>.yaml [...]\n"
