@@ -34,7 +34,12 @@ def stack(tmp_path: Path, text: str, name: str = "broken") -> Path:
     return path
 
 
-# An unclosed flow list: the error is at the end of the file, the list starts on line 8.
+def line_of(text: str) -> int:
+    """The line of Pulumi.dev.yaml that ``text`` starts on, counted from 1 as the errors count."""
+    return DEV[: DEV.index(text)].count("\n") + 1
+
+
+# An unclosed flow list: the error is at the end of the file, the list starts after the key.
 UNCLOSED = DEV.replace("  astronomer-platform:kubernetes:\n", "  astronomer-platform:kubernetes: [\n", 1)
 
 
@@ -45,12 +50,13 @@ def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{path}:")
     assert "YAML syntax error" in line
-    assert "started at line 8, column 35" in line
+    assert f"started at line {line_of('  astronomer-platform:kubernetes:')}, column 35" in line
 
 
 def test_yaml_tab_error_points_at_the_tab(tmp_path):
     path = stack(tmp_path, DEV.replace("    context: dev-cluster", "\tcontext: dev-cluster"))
-    assert check(path).stderr == f"{path}:9:1: YAML syntax error: found character '\\t' that cannot start any token\n"
+    tab = line_of("    context: dev-cluster")
+    assert check(path).stderr == f"{path}:{tab}:1: YAML syntax error: found character '\\t' that cannot start any token\n"
 
 
 def test_render_reports_a_yaml_syntax_error_in_one_line(tmp_path, capsys):
