@@ -101,9 +101,10 @@ class KerberosSidecar(pulumi.ComponentResource):
         k8s.core.v1.ConfigMap(
             f"{name}-config", metadata=metadata(CONFIG_MAP), data=config_data, opts=child("kerberos-manager-config")
         )
-        spec = deployment_spec(args.manager, labels, config_data)
+        checksum = config_checksum(config_data)
         deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", metadata=metadata(DEPLOYMENT), spec=spec, opts=child("kerberos-sidecar")
+            f"{name}-deployment", metadata=metadata(DEPLOYMENT), spec=deployment_spec(args.manager, labels, checksum),
+            opts=child("kerberos-sidecar"),
         )
         if args.manager.replicas > 1:
             k8s.policy.v1.PodDisruptionBudget(
@@ -133,5 +134,5 @@ class KerberosSidecar(pulumi.ComponentResource):
                 opts=child(old_name),
             )
         self.deployment_name = deployment.metadata.name
-        self.config_checksum = pulumi.Output.from_input(config_checksum(config_data))
+        self.config_checksum = pulumi.Output.from_input(checksum)
         self.register_outputs({"deploymentName": self.deployment_name, "configChecksum": self.config_checksum})

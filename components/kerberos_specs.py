@@ -92,17 +92,15 @@ def _probe(path: str, period: int) -> ProbeArgsDict:
     return {"http_get": {"path": path, "port": HEALTH_PORT}, "period_seconds": period, "failure_threshold": 3}
 
 
-def deployment_spec(
-    settings: ManagerSettings, labels: Mapping[str, str], config_data: Mapping[str, str]
-) -> DeploymentSpecArgsDict:
-    """The manager's Deployment spec; a new ``config_data`` checksum rolls its pods."""
+def deployment_spec(settings: ManagerSettings, labels: Mapping[str, str], checksum: str) -> DeploymentSpecArgsDict:
+    """The manager's Deployment spec; a new ``checksum`` of its config (``config_checksum``) rolls its pods."""
     return {
         "replicas": settings.replicas,
         "selector": {"match_labels": SELECTOR},
         "template": {
             "metadata": {
                 "labels": {**labels, **SELECTOR},
-                "annotations": {"checksum/config": config_checksum(config_data)},
+                "annotations": {"checksum/config": checksum},
             },
             "spec": {
                 "service_account_name": SERVICE_ACCOUNT,

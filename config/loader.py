@@ -149,10 +149,16 @@ def _parse(value: str) -> Any:
     return value
 
 
+def runtime_config_values() -> dict[str, str]:
+    """Every config value the Pulumi runtime holds (``namespace:key`` -> text), of any namespace."""
+    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return {name: runtime_config.get_config(name) for name in names}
+
+
 def load() -> tuple[StackConfig, Secrets]:
     """Read and validate this stack's config from the Pulumi runtime."""
-    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    values = {name: runtime_config.get_config(name) for name in names}
+    values = runtime_config_values()
+    names = set(values)
     secret_keys = {name for name in names if runtime_config.is_config_secret(name)}
     raw, present, secure = split_config(values, secret_keys)
     for key in sorted(present - secure):

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pulumi.runtime import config as runtime_config
 from pydantic import Field, ValidationError
 
 from config.errors import ConfigError, problems_from
-from config.loader import split_config
+from config.loader import runtime_config_values, split_config
 from config.models import KubernetesConfig, Model
 from config.rules import Rfc1123Label
 
@@ -32,9 +31,7 @@ class TenantShardConfig(Model):
 
 def load_shard() -> TenantShardConfig:
     """Read and validate a shard stack's config from the Pulumi runtime."""
-    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    values = {name: runtime_config.get_config(name) for name in names}
-    raw, _, _ = split_config(values, set(), project=SHARD_PROJECT)
+    raw, _, _ = split_config(runtime_config_values(), set(), project=SHARD_PROJECT)
     try:
         return TenantShardConfig.model_validate(raw)
     except ValidationError as error:

@@ -24,7 +24,6 @@ import functools
 import gc
 import importlib
 import inspect
-import json
 import multiprocessing
 import re
 import resource
@@ -33,7 +32,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -117,20 +116,6 @@ def _as_input(value: Any) -> Any:
     return engine.as_data(value, lambda inner: pulumi.Output.secret(_as_input(inner)))
 
 
-def _provider_input(value: Any) -> Any:
-    """A provider's recorded input as its class takes it: the generated Provider classes send
-    their boolean and object inputs as JSON text (``enableSecretMutable: "true"``) and would
-    encode the text again."""
-    if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return value
-        # Not numbers: a string input such as a version "1.30" must stay a string.
-        return cast(Any, decoded) if isinstance(decoded, bool | dict | list) else value
-    return value
-
-
 # Alias spec fields (engine.Alias) -> pulumi.Alias keywords.
 _ALIAS_KEYWORDS = {"name": "name", "type": "type_", "stack": "stack", "project": "project", "parentUrn": "parent"}
 
@@ -167,7 +152,7 @@ def replay_program(registrations: list[engine.Registration]) -> Program:
                 continue
             keywords = _keywords(r.type)
             provider = r.type.startswith("pulumi:providers:")
-            inputs = {_snake_case(key): _as_input(_provider_input(value) if provider else value)
+            inputs = {_snake_case(key): _as_input(engine.provider_input(value) if provider else value)
                       for key, value in r.inputs.items()}
             opts = pulumi.ResourceOptions(
                 provider=providers.get(r.provider.rpartition("::")[0]),  # a reference is "<urn>::<id>"

@@ -8,7 +8,13 @@ import pulumi
 import pytest
 
 from components.kerberos import KerberosSidecar
-from components.kerberos_specs import KerberosTenant, ManagerSettings, deployment_spec, tenants_document
+from components.kerberos_specs import (
+    KerberosTenant,
+    ManagerSettings,
+    config_checksum,
+    deployment_spec,
+    tenants_document,
+)
 from components.platform import AstronomerPlatform, TlsKeyPair
 from components.tenant import Tenant
 from components.tenant_specs import ALLOW, DEFAULT_DENY, EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
@@ -133,9 +139,9 @@ def test_quota_spec_caps_requests_and_limits():
 
 def test_deployment_spec_rolls_on_config_change_only():
     settings = ManagerSettings("registry.test/platform/kerberos-manager:1", "pull", 2, 3600, 36000)
-    first = deployment_spec(settings, {"a": "b"}, {"tenants.json": "[]", "krb5.conf": "x"})
-    same = deployment_spec(settings, {"a": "b"}, {"krb5.conf": "x", "tenants.json": "[]"})
-    other = deployment_spec(settings, {"a": "b"}, {"tenants.json": "[1]", "krb5.conf": "x"})
+    first = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[]", "krb5.conf": "x"}))
+    same = deployment_spec(settings, {"a": "b"}, config_checksum({"krb5.conf": "x", "tenants.json": "[]"}))
+    other = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[1]", "krb5.conf": "x"}))
 
     def checksum(spec: dict) -> str:
         return spec["template"]["metadata"]["annotations"]["checksum/config"]

@@ -6,7 +6,6 @@ pulumi-kubernetes provider follow to what the program declares.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -45,9 +44,7 @@ def test_no_declared_object_holds_an_empty_map_or_list(recordings, stack):
 
 def provider_config(recording: engine.Recording) -> dict[str, Any]:
     (provider,) = recording.of_type(PROVIDER)
-    # Provider inputs travel as JSON text.
-    return {key: json.loads(value) if value in ("true", "false") else value
-            for key, value in engine.reveal(provider.inputs).items()}
+    return {key: engine.provider_input(value) for key, value in engine.reveal(provider.inputs).items()}
 
 
 def test_configmaps_and_secrets_are_updated_in_place(recordings):
