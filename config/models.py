@@ -304,6 +304,8 @@ class TenancyConfig(Model):
     """refuse to delete a tenant namespace when its tenant leaves the config"""
     egress: TenantEgress
     """destinations outside the cluster every tenant may reach"""
+    allow_no_tenants: StrictBool = False
+    """allow an empty or missing 'tenants' list (it deletes every tenant namespace the stack had)"""
 
 
 class TenantKerberos(Model):
@@ -458,3 +460,15 @@ class StackConfig(Model):
     """settings shared by every tenant namespace"""
     tenants: list[TenantConfig] = Field(default_factory=list[TenantConfig])
     """one entry per line of business"""
+
+    @model_validator(mode="after")
+    def _tenants_unless_allowed(self) -> StackConfig:
+        # A stack file that lost its tenants (a bad merge, a key typo) would delete every tenant
+        # namespace, and everything in it, on the next `pulumi up`.
+        if not self.tenants and not self.tenancy.allow_no_tenants:
+            raise FieldError(
+                "tenants",
+                "is empty or missing, which would delete every tenant namespace of this stack; "
+                "list the tenants, or set tenancy.allowNoTenants: true if that is intended",
+            )
+        return self

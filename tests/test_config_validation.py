@@ -392,3 +392,16 @@ def test_secret_looking_airflow_settings_are_refused(document, where, key):
         airflow["connections"][0]["extra"] = {key: "x"}
         path = f"tenants[0].airflow.connections[0].extra.{key}"
     assert any(p.startswith(f"{path}: looks like a secret") for p in problems(doc)), problems(doc)
+
+
+@pytest.mark.parametrize("tenants", [[], None])
+def test_no_tenants_is_refused_unless_allowed(document, tenants):
+    doc = document("dev")
+    if tenants is None:
+        del doc["tenants"]
+    else:
+        doc["tenants"] = tenants
+    assert any(p.startswith("tenants: is empty or missing, which would delete every tenant namespace")
+               and "tenancy.allowNoTenants" in p for p in problems(doc))
+    doc["tenancy"]["allowNoTenants"] = True
+    assert problems(doc) == []
