@@ -30,8 +30,9 @@ lint: $(VENV)/.installed ## ruff, pyright (strict), hadolint and actionlint
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
 	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
-render: $(VENV)/.installed ## render a stack offline: STACK=dev OUT=rendered/<stack>
-	$(PY) -m offline.render --stack $(STACK) --out $(OUT)
+# STACK_FILE renders a variant config under the stack's name (its URNs), e.g. to diff it with the stack.
+render: $(VENV)/.installed ## render a stack offline: STACK=dev OUT=rendered/<stack> [STACK_FILE=<variant file>]
+	$(PY) -m offline.render --stack $(STACK) --out $(OUT)$(if $(STACK_FILE), --stack-file $(STACK_FILE))
 
 # Markdown for a pull-request comment; BASE and HEAD are renders or folders of per-stack renders;
 # DIFF_ARGS=--max-chars=N truncates it.

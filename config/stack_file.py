@@ -1,11 +1,15 @@
 """Read a ``Pulumi.<stack>.yaml`` without the Pulumi CLI or its passphrase.
 
-Encrypted (``secure:``) values stay opaque: they become the placeholder ``[secret]`` and their keys
-are reported as secret, as the engine would report them. Used by the offline render and the tests.
+Encrypted (``secure:``) values stay opaque: each becomes a placeholder that carries a fingerprint
+of its ciphertext, ``[secret 3f2a9c1b7d0e]`` (the first 12 hex digits of the ciphertext's sha256),
+and its key is reported as secret, as the engine would report it. Setting a secret again gives a new
+ciphertext, so the offline render shows that the value changed; the fingerprint says nothing about
+the value, whose ciphertext is committed beside it anyway. Used by the offline render and the tests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,13 +22,19 @@ from config.models import StackConfig
 from config.registry_policy import is_mapping, is_sequence
 from config.secrets import REQUIRED_SECRETS
 
+# For a required secret the file does not hold (set per machine): nothing to fingerprint.
 SECRET_PLACEHOLDER = "[secret]"
 
 
+def secure_placeholder(ciphertext: object) -> str:
+    """``[secret <first 12 hex of sha256(ciphertext)>]``: changes whenever the secret is set again."""
+    return f"[secret {hashlib.sha256(str(ciphertext).encode()).hexdigest()[:12]}]"
+
+
 def _hide_secure(value: Any) -> tuple[Any, bool]:
-    """The value with every ``{secure: ...}`` replaced by the placeholder, and whether it had one."""
+    """The value with every ``{secure: ...}`` replaced by its placeholder, and whether it had one."""
     if is_mapping(value) and set(value) == {"secure"}:
-        return SECRET_PLACEHOLDER, True
+        return secure_placeholder(value["secure"]), True
     if is_mapping(value):
         pairs = {k: _hide_secure(v) for k, v in value.items()}
         return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
@@ -83,7 +93,8 @@ def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[s
     """Runtime config (``project:key`` -> text, as the engine passes it) and its secret keys.
 
     With ``fill_missing_secrets``, required secrets that the file does not hold (they are set per
-    machine with ``pulumi config set --secret``) get the placeholder, so the program can run offline.
+    machine with ``pulumi config set --secret``) get the bare placeholder ``[secret]``, so the program
+    can run offline.
     """
     config: dict[str, str] = {}
     secret_keys: list[str] = []

@@ -4,7 +4,12 @@ BASE and HEAD are render directories (holding ``plan.json``) or folders of them,
 (``base/dev``, ``base/prod``). Resources are matched by URN, or by an alias to a base URN (a
 rename, which the engine does not replace), and grouped as added, removed and changed; a change
 lists every field that differs (manifest fields, Helm values, resource options), so the report
-reads as a pull-request comment. Renders carry no secrets, so neither does the report.
+reads as a pull-request comment. Renders carry no secrets, so neither does the report: a secret
+shows as its fingerprint, which changes when the secret is set again (``offline.engine.redact``).
+
+Headings name the stack each render was made for (its ``render.json``; the folder's name for a
+render made before renders recorded it). A BASE or HEAD path that does not exist is an error; a
+stack rendered on one side only is reported as new or removed.
 """
 
 from __future__ import annotations
@@ -127,8 +132,26 @@ def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
             changes = resource_changes(base[matches[urn]], resource)
             if changes:
                 result.changed.append((resource, changes))
-    result.outputs = field_changes(_read_json(base_dir / "outputs.json"), _read_json(head_dir / "outputs.json"))
+    result.outputs = field_changes(_outputs(base_dir), _outputs(head_dir))
     return result
+
+
+def _outputs(render: Path) -> Any:
+    """The stack outputs: ``outputs.json``'s ``outputs``, or the whole file as renders wrote it
+    before it listed the offline placeholders beside them."""
+    document = _read_json(render / "outputs.json")
+    if isinstance(document, dict) and set(cast(dict[str, Any], document)) == {"offlinePlaceholders", "outputs"}:
+        return cast(dict[str, Any], document)["outputs"]
+    return document
+
+
+def stack_name(base: Path, head: Path) -> str:
+    """The stack the head render (else the base render) was made for, else the head folder's name."""
+    for side in (head, base):
+        recorded = _read_json(side / "render.json")
+        if isinstance(recorded, dict) and isinstance(name := cast(dict[str, Any], recorded).get("stack"), str):
+            return name
+    return head.name
 
 
 def _plan(render: Path) -> dict[str, Resource]:
@@ -225,9 +248,9 @@ def truncate(report: str, limit: int) -> str:
 def stacks(base: Path, head: Path) -> list[tuple[str, Path, Path]]:
     """One render on each side, or matching stack folders (union of both sides, sorted)."""
     if (base / "plan.json").exists() or (head / "plan.json").exists():
-        return [(head.name, base, head)]
-    names = {p.parent.name for side in (base, head) for p in side.glob("*/plan.json")}
-    return [(name, base / name, head / name) for name in sorted(names)]
+        return [(stack_name(base, head), base, head)]
+    folders = {p.parent.name for side in (base, head) for p in side.glob("*/plan.json")}
+    return [(stack_name(base / folder, head / folder), base / folder, head / folder) for folder in sorted(folders)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("head", type=Path, help="render (or folder of per-stack renders) after the change")
     parser.add_argument("--max-chars", type=int, help="truncate the report to this many characters")
     args = parser.parse_args(argv)
+    # A mistyped path is not a new stack.
+    for side, path in (("base", args.base), ("head", args.head)):
+        if not path.is_dir():
+            problem = "is not a folder" if path.exists() else "does not exist"
+            print(f"offline.diff: the {side} path {path} {problem}", file=sys.stderr)
+            return 2
     pairs = stacks(args.base, args.head)
     if not pairs:
         print(f"no render (plan.json) under {args.base} or {args.head}", file=sys.stderr)

@@ -2,11 +2,20 @@
 
 Used by the tests, the offline render and the benchmark. Nothing here talks to a cluster, a
 backend or a registry.
+
+``redact`` writes each secret as ``[secret <fingerprint>]``: 12 hex digits of a sha256 over the
+secret's wire value, so a render shows *that* a secret changed. In the offline render a wire value
+is built only from the stack file's placeholders (``config.stack_file``: a fingerprint of the
+committed ciphertext, or ``[secret]`` for one set per machine), so no plaintext enters the hash. A
+stack file holding a secret in plain text (the tests' fixtures) is hashed too, behind a fixed prefix
+so the fingerprint matches no plain hash of the value; such a file exposes the secret already, and
+``config.check`` reports it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import runpy
 import threading
@@ -23,7 +32,8 @@ from pulumi.runtime.proto import alias_pb2, resource_pb2
 from config.loader import PROJECT
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
-SECRET = "[secret]"
+# Domain separation: a fingerprint is never the plain sha256 of a value (see the module docstring).
+FINGERPRINT_PREFIX = b"astronomer-platform offline secret\n"
 
 # One alias as the request carried it: the spec fields that were set (name, type, stack, project,
 # parentUrn, noParent), or {"urn": ...} for an alias given as a URN.
@@ -117,14 +127,22 @@ def as_data(value: Any, in_secret: Callable[[Any], Any]) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def fingerprint(value: Any) -> str:
+    """``[secret <12 hex>]`` for a revealed wire value: sha256 over its canonical JSON."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return f"[secret {hashlib.sha256(FINGERPRINT_PREFIX + canonical).hexdigest()[:12]}]"
+
+
 def _mask(value: Any) -> Any:
     # A secret mapping keeps its keys (a Secret's stringData names its entries; the values stay
     # hidden), so a render is still a valid manifest.
-    return {k: _mask(v) for k, v in cast(dict[str, Any], value).items()} if isinstance(value, dict) else SECRET
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in cast(dict[str, Any], value).items()}
+    return fingerprint(value)
 
 
 def redact(value: Any) -> Any:
-    """The value with every secret replaced by ``[secret]`` (and whole numbers as integers)."""
+    """The value with every secret leaf replaced by its fingerprint (and whole numbers as integers)."""
     return as_data(value, lambda secret: _mask(reveal(secret)))
 
 
@@ -165,10 +183,50 @@ class _Mocks(pulumi.runtime.Mocks):
         elif args.typ == "pulumi:pulumi:StackReference":
             # A stack reference reads the other stack's outputs; a test names them per stack.
             state["outputs"] = dict(self.stack_outputs[inputs["name"]])
+        elif args.typ.startswith("kubernetes:"):
+            # Offline placeholder for the API server's resourceVersion: like a real one, it changes
+            # when the object does. Offline, secrets are stack-file placeholders, not plaintext.
+            digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+            metadata = cast(dict[str, Any], inputs.get("metadata") or {})
+            state["metadata"] = {**metadata, "resourceVersion": f"offline-{digest[:8]}"}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, []  # no outputs, no failures
+
+
+def _varied(value: Any) -> Any:
+    """Another value of the same shape (strings, numbers and secrets' contents; booleans stay)."""
+    if rpc.is_rpc_secret(value):
+        return rpc.wrap_rpc_secret(_varied(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _varied(v) for k, v in cast(dict[str, Any], value).items()}
+    if isinstance(value, list):
+        return [_varied(v) for v in cast(list[object], value)]
+    if isinstance(value, str):
+        return f"{value}~probe"
+    return value + 1 if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _vary_invented(state: Any, inputs: Any) -> Any:
+    """``state`` with what the mock invented varied and what it echoed from ``inputs`` kept."""
+    if isinstance(state, dict) and isinstance(inputs, dict) and not rpc.is_rpc_secret(state):
+        echoed = cast(dict[str, Any], inputs)
+        return {k: _vary_invented(v, echoed[k]) if k in echoed else _varied(v)
+                for k, v in cast(dict[str, Any], state).items()}
+    return state if state == inputs else _varied(state)
+
+
+class _ProbeMocks(_Mocks):
+    """The same mock with every value it invents (IDs, a release's status, digests, ...) changed: an
+    output that differs from a normal run's is a placeholder of the offline engine, not a value the
+    program declares. A stack reference's outputs are another stack's, given by the caller: kept."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == "pulumi:pulumi:StackReference":
+            return resource_id, state
+        return f"{resource_id}~probe", _vary_invented(state, self.local.inputs)
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -248,17 +306,19 @@ def run(
     program: Callable[[], Any] | None = None,
     project: str = PROJECT,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    probe: bool = False,
 ) -> Recording:
     """Run ``program`` (default: the real ``__main__.py``) under mocks with the given config.
 
     ``stack_outputs`` answers the program's stack references: stack name -> that stack's outputs.
+    ``probe`` varies every value the mock invents (see ``_ProbeMocks``).
 
     Each run gets a fresh event loop, its own config (nothing leaks from an earlier run), and
     ``preview=False`` so every output resolves and every ``apply`` runs.
     """
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
-    mocks = _Mocks(stack_outputs or {})
+    mocks = (_ProbeMocks if probe else _Mocks)(stack_outputs or {})
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     outputs: dict[str, Any] = {}

@@ -1,8 +1,14 @@
 """Render a stack's desired state offline: ``python -m offline.render --stack dev --out rendered/dev``.
 
 Runs the real program under the mock engine (no cluster, backend, credentials or passphrase)
-and writes what it declares. Secrets are written as ``[secret]``; the same input gives
+and writes what it declares. Secrets are written as fingerprints, ``[secret 3f2a9c1b7d0e]``
+(``offline.engine.redact``: they show that a secret changed, never its value); the same input gives
 byte-identical output. On invalid config it prints the problems, writes nothing and exits 1.
+
+``--stack-file`` renders another file (a variant) as the stack ``--stack``: URNs carry the stack's
+name, so a diff against the stack's own render shows only what the variant changes. ``render.json``
+records that name for the diff's headings; ``outputs.json`` lists under ``offlinePlaceholders`` the
+outputs the mock engine invents (a release's status, image digests), which a real deployment sets.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import yaml
 from config.errors import ConfigError, StackFileError
 from config.stack_file import read
 from offline import engine
+from offline.diff import field_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -64,17 +71,36 @@ def manifest(
     return {"apiVersion": version, "kind": kind, **body}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (krb5.conf, JSON documents) as literal blocks, so files and diffs read as text."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # A literal block only where it helps; the emitter still falls back to a quoted style for text a
+    # block cannot hold exactly (trailing spaces on a line, control characters).
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=100)
 
 
 def dump_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, indent=2) + "\n"
 
 
-def render_files(recording: engine.Recording) -> dict[str, str]:
+def offline_placeholders(recording: engine.Recording, probe: engine.Recording) -> list[str]:
+    """Paths of the stack outputs that come from values the mock engine invents: those that differ in
+    ``probe``, a run that varied every invented value (``engine.run(..., probe=True)``)."""
+    return [change.path for change in field_changes(recording.outputs, probe.outputs)]
+
+
+def render_files(recording: engine.Recording, stack: str, placeholders: list[str] | None = None) -> dict[str, str]:
     """Relative path -> file content for everything a render writes."""
-    files: dict[str, str] = {}
+    files: dict[str, str] = {"render.json": dump_json({"stack": stack})}
     ordered = deploy_order(recording.resources)
     # Only the aliases the program declared: the SDK's own API-version aliases would be noise.
     files["plan.json"] = dump_json([
@@ -82,7 +108,8 @@ def render_files(recording: engine.Recording) -> dict[str, str]:
          "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases, "inputs": engine.redact(r.inputs)}
         for r in ordered
     ])
-    files["outputs.json"] = dump_json(recording.outputs)
+    # The placeholder list sorts first: a reader meets it before the values it qualifies.
+    files["outputs.json"] = dump_json({"offlinePlaceholders": placeholders or [], "outputs": recording.outputs})
     for registration in recording.kubernetes_objects():
         document = manifest(registration)
         metadata = document.get("metadata", {})
@@ -110,7 +137,8 @@ def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
     except ConfigError as error:
         print(f"{path.name}: {error}", file=sys.stderr)
         return 1
-    files = render_files(recording)
+    probe = engine.run(config, secret_keys, stack=stack, probe=True)
+    files = render_files(recording, stack, offline_placeholders(recording, probe))
     # Write a complete render next to the target, then swap it in: no half-written output.
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -129,9 +157,9 @@ def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--stack", default="dev")
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--stack-file", type=Path, help="default: Pulumi.<stack>.yaml")
+    parser.add_argument("--stack", default="dev", help="the stack's name, in URNs and the diff's headings")
+    parser.add_argument("--out", type=Path, help="default: rendered/<stack>")
+    parser.add_argument("--stack-file", type=Path, help="the config to render as --stack; default: Pulumi.<stack>.yaml")
     args = parser.parse_args(argv)
     return render(args.stack, args.out or ROOT / "rendered" / args.stack, args.stack_file)
 

@@ -95,7 +95,7 @@ def test_plain_text_secrets_in_a_stack_file_are_never_written_or_printed(tmp_pat
         for name, content in files(tmp_path / "out").items():
             assert secret.encode() not in content, name
     bootstrap = yaml.safe_load((tmp_path / "out/manifests/astronomer/secret-astronomer-bootstrap.yaml").read_text())
-    assert bootstrap["stringData"] == {"connection": "[secret]"}
+    assert bootstrap["stringData"] == {"connection": engine.fingerprint(TEST_SECRETS["databaseConnection"])}
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -251,11 +251,11 @@ def test_plan_lists_the_aliases_the_program_declared_and_not_the_sdks(box):
     # The SDK classes alias old API versions by themselves; those stay out of the plan.
     assert {"type": "kubernetes:extensions/v1beta1:NetworkPolicy"} in resources["deny"].aliases
     assert {"type": "docker:image:Image"} in resources["image"].aliases
-    plan = {r["name"]: r for r in json.loads(render_files(box)["plan.json"])}
+    plan = {r["name"]: r for r in json.loads(render_files(box, "dev")["plan.json"])}
     assert plan["settings"]["aliases"] == [{"name": "old-settings"}, {"name": "settings", "noParent": True}]
     assert plan["box"]["aliases"] == [{"type": "test:index:OldBox"}]
     assert plan["deny"]["aliases"] == plan["image"]["aliases"] == plan["token"]["aliases"] == []
-    assert render_files(engine.run({}, [], program=box_program))["plan.json"] == render_files(box)["plan.json"]
+    assert render_files(engine.run({}, [], program=box_program), "dev")["plan.json"] == render_files(box, "dev")["plan.json"]
 
 
 @pytest.mark.parametrize(("resource_type", "alias", "added_by_sdk"), [
