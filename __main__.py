@@ -5,6 +5,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.datakit_image import DatakitImage, DatakitImageArgs, runtime_image_args
+from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
 from components.kerberos_specs import KerberosTenant, ManagerSettings
@@ -70,6 +71,7 @@ astronomer = AstronomerPlatform("astronomer", PlatformArgs(
     chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
     pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
     wait_for=list(tenants.values()), keep_legacy_urns=True,
+    deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
 ), opts=k8s_opts)
 
 KerberosSidecar("kerberos", KerberosSidecarArgs(

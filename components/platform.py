@@ -12,9 +12,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
+from components.isolation_policy import Deployers, admission_binding_spec, admission_policy_spec, policy_name
 from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
 from components.registry import RegistryLogin
+from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
 
 CHART_NAME = "astronomer"
 # The platform's first install runs database migrations and many hooks: give it time.
@@ -58,6 +60,9 @@ class PlatformArgs:
     keep_legacy_urns: bool = False
     """alias the children to the fixed names of earlier versions; only for the one instance that
     existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
+    deployers: Deployers | None = None
+    """the only identities that may change or delete the isolation objects of this platform's tenant
+    namespaces (an admission policy refuses everyone else); None leaves those objects to RBAC alone"""
 
 
 def docker_config_json(registry: RegistryLogin) -> pulumi.Output[str]:
@@ -101,6 +106,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             opts=child("platform-namespace", protect=args.protect_namespace),
         )
         self.namespace_name = namespace.metadata.name
+        self._tenant_access(name, args, labels)
 
         def in_namespace(old_name: str) -> pulumi.ResourceOptions:
             return child(old_name, depends_on=[namespace])
@@ -170,3 +176,29 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "values": self.values,
             "houstonUrl": self.houston_url,
         })
+
+    def _tenant_access(self, name: str, args: PlatformArgs, labels: dict[str, str]) -> None:
+        """Cluster-wide, once per platform: the tenant ClusterRoles that tenants' RoleBindings name,
+        and the admission policy that keeps tenants' isolation objects as declared."""
+        child = pulumi.ResourceOptions(parent=self)
+        for role in TENANT_ROLES:
+            k8s.rbac.v1.ClusterRole(
+                f"{name}-tenant-{role}",
+                metadata={"name": tenant_role_name(args.release_name, role), "labels": labels},
+                rules=tenant_role_rules(role),
+                opts=child,
+            )
+        if args.deployers is None:
+            return
+        policy = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            f"{name}-tenant-isolation",
+            metadata={"name": policy_name(args.release_name), "labels": labels},
+            spec=admission_policy_spec(args.release_name, args.deployers),
+            opts=child,
+        )
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            f"{name}-tenant-isolation",
+            metadata={"name": policy_name(args.release_name), "labels": labels},
+            spec=admission_binding_spec(args.release_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
+from components.isolation_policy import PLATFORM_RELEASE_LABEL
 from components.kerberos_files import (
     CACHE_SECRET_NAME,
     KRB5_CONFIG_NAME,
@@ -20,6 +21,7 @@ from components.kerberos_files import (
     krb5_conf,
 )
 from components.labels import TENANT_LABEL, PodSecurityLevels, object_metadata, pod_security_labels, standard_labels
+from components.tenant_rbac import TenantRole, tenant_role_name
 from components.tenant_specs import EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
 
 SETTINGS_CONFIG_NAME = "airflow-settings"
@@ -52,8 +54,9 @@ class TenantArgs:
     """destinations outside the cluster the tenant's pods may reach"""
     quota: QuotaCeiling
     """ResourceQuota ceiling of the namespace"""
-    role_groups: Mapping[str, Sequence[str]]
-    """ClusterRole (admin, edit, view) -> IdP groups bound to it in the namespace"""
+    role_groups: Mapping[TenantRole, Sequence[str]]
+    """tenant role (admin, edit, view) -> IdP groups bound in the namespace to the platform's ClusterRole
+    of that role (``tenant_rbac``: no write access to the namespace's isolation objects)"""
     krb5: Krb5Settings
     """the Kerberos realm the tenant's pods use (krb5.conf)"""
     cache_mount_path: str
@@ -85,7 +88,7 @@ class Tenant(pulumi.ComponentResource):
         labels = standard_labels(
             args.environment,
             "tenant",
-            **{TENANT_LABEL: name, "astronomer.io/platform-release": args.platform_release},
+            **{TENANT_LABEL: name, PLATFORM_RELEASE_LABEL: args.platform_release},
         )
         if args.part == "contents":
             # Another stack owns the namespace (and protects it).
@@ -126,12 +129,15 @@ class Tenant(pulumi.ComponentResource):
             f"{name}-quota", metadata=metadata(QUOTA_NAME), spec=quota_spec(args.quota), opts=child
         )
 
+        # The platform's tenant ClusterRoles, never the built-in admin/edit (which may delete the
+        # NetworkPolicies and the quota above); a RoleBinding keeps them to this namespace.
         for role, groups in args.role_groups.items():
             if groups:
                 k8s.rbac.v1.RoleBinding(
                     f"{name}-{role}-groups",
                     metadata=metadata(f"tenant-{role}"),
-                    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                    role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                              "name": tenant_role_name(args.platform_release, role)},
                     subjects=[{"api_group": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups],
                     opts=child,
                 )

@@ -23,6 +23,7 @@ from config.rules import (
     AbsolutePath,
     Cidr,
     ConfigKey,
+    DeployerUser,
     DnsDomain,
     ExactChartVersion,
     HelmReleaseName,
@@ -293,6 +294,24 @@ class TenantEgress(Model):
         return self
 
 
+class TenancyDeployers(Model):
+    """The identities that run ``pulumi up``: an admission policy lets only them (and the controllers
+    that empty a namespace being deleted) change or delete tenants' NetworkPolicies, quota and RBAC."""
+
+    users: list[DeployerUser] = Field(default_factory=list)
+    """user names as the API server sees them, e.g. system:serviceaccount:platform-deploy:pulumi"""
+    # IdP groups only: a system: group such as system:authenticated would let every tenant in.
+    groups: list[IdpGroup] = Field(default_factory=list)
+    """groups whose members may (IdP groups; system: groups are refused)"""
+
+    @model_validator(mode="after")
+    def _someone(self) -> TenancyDeployers:
+        if not self.users and not self.groups:
+            raise ValueError("lists no user or group; name the identity that runs pulumi up, or nobody could "
+                             "change a tenant's network policies, quota or role bindings")
+        return self
+
+
 class TenancyConfig(Model):
     """Settings shared by every tenant namespace."""
 
@@ -306,6 +325,8 @@ class TenancyConfig(Model):
     """destinations outside the cluster every tenant may reach"""
     allow_no_tenants: StrictBool = False
     """allow an empty or missing 'tenants' list (it deletes every tenant namespace the stack had)"""
+    deployers: TenancyDeployers
+    """the only identities that may change or delete tenants' isolation objects (users and groups)"""
 
 
 class TenantKerberos(Model):
@@ -394,11 +415,11 @@ class TenantConfig(Model):
     kerberos: TenantKerberos
     """the tenant's Kerberos identity"""
     admin_groups: list[IdpGroup] = Field(default_factory=list)
-    """groups bound to the admin ClusterRole in the namespace"""
+    """groups bound in the namespace to the platform's tenant admin role (no write access to isolation objects)"""
     edit_groups: list[IdpGroup] = Field(default_factory=list)
-    """groups bound to the edit ClusterRole in the namespace"""
+    """groups bound in the namespace to the platform's tenant edit role (no write access to isolation objects)"""
     view_groups: list[IdpGroup] = Field(default_factory=list)
-    """groups bound to the view ClusterRole in the namespace"""
+    """groups bound in the namespace to the platform's tenant view role (no write access to isolation objects)"""
     quota: TenantQuota | None = None
     """explicit quota ceiling (default derived from maxWorkers)"""
     egress: list[EgressRule] = Field(default_factory=list[EgressRule])

@@ -172,6 +172,12 @@ Cidr = Annotated[str, _STRICT, AfterValidator(_cidr)]
 AbsolutePath = Annotated[str, _STRICT, Rule(
     "is not an absolute path without a trailing '/'", pattern=r"/|(?:/[^/]+)+"
 )]
+# A user allowed to change tenants' isolation objects. system:anonymous is every request without
+# credentials (when the API server allows those).
+DeployerUser = Annotated[str, StringConstraints(strict=True, min_length=1), Rule(
+    "is every unauthenticated request; name the identity that runs pulumi up",
+    test=lambda value: value != "system:anonymous",
+)]
 # An IdP group bound in a tenant namespace. Kubernetes reserves 'system:' groups for itself, and
 # some mean everyone (system:authenticated, system:unauthenticated, system:serviceaccounts).
 IdpGroup = Annotated[str, StringConstraints(strict=True, min_length=1), Rule(

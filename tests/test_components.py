@@ -95,7 +95,8 @@ def test_a_tenant_on_its_own():
 def test_a_platform_on_its_own_with_and_without_tls():
     without = run_components(lambda opts: AstronomerPlatform("astro", platform_args(), opts=opts))
     assert sorted(r.name for r in without.resources if r.custom and r.type != "pulumi:providers:kubernetes") == [
-        "astro-database-bootstrap-secret", "astro-namespace", "astro-registry-pull-secret", "astro-release"]
+        "astro-database-bootstrap-secret", "astro-namespace", "astro-registry-pull-secret", "astro-release",
+        "astro-tenant-admin", "astro-tenant-edit", "astro-tenant-view"]  # no deployers: no admission policy
     bootstrap = next(r for r in without.resources if r.name == "astro-database-bootstrap-secret")
     assert "annotations" not in bootstrap.inputs["metadata"]
     # Outputs belong to the run's event loop: the builders are called inside the program.

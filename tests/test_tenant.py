@@ -96,14 +96,15 @@ def test_quota_is_a_ceiling_above_the_platform(recordings):
     assert prod["limits.cpu"] == "40" and prod["limits.memory"] == "160Gi"
 
 
-def test_role_bindings_are_namespaced_and_use_builtin_roles(recordings):
+def test_role_bindings_are_namespaced_and_use_the_platforms_tenant_roles(recordings):
     for recording in recordings.values():
-        assert not [r for r in recording.resources if "ClusterRoleBinding" in r.type or r.type.endswith(":ClusterRole")]
+        assert not [r for r in recording.resources if "ClusterRoleBinding" in r.type]
     objects = tenant_objects(recordings["dev"], "airflow-finance")
     admin = objects[("RoleBinding", "tenant-admin")]
-    assert admin["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}
+    assert admin["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                "name": "astronomer-tenant-admin"}
     assert admin["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "astro-finance-admins"}]
-    assert objects[("RoleBinding", "tenant-view")]["roleRef"]["name"] == "view"
+    assert objects[("RoleBinding", "tenant-view")]["roleRef"]["name"] == "astronomer-tenant-view"
     assert ("RoleBinding", "tenant-edit") not in objects
 
 
