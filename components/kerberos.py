@@ -17,12 +17,14 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from components.kerberos_files import Krb5Settings, krb5_conf
 from components.kerberos_specs import (
     CONFIG_MAP,
+    DELINEA_PASSWORD_KEY,
     DELINEA_SECRET,
     DEPLOYMENT,
     SELECTOR,
     SERVICE_ACCOUNT,
     KerberosTenant,
     ManagerSettings,
+    VaultAccess,
     cache_writer_rules,
     config_checksum,
     deployment_spec,
@@ -86,25 +88,29 @@ class KerberosSidecar(pulumi.ComponentResource):
             f"{name}-service-account", metadata=metadata(SERVICE_ACCOUNT),
             opts=child("kerberos-manager-service-account"),
         )
-        k8s.core.v1.Secret(
+        # Only the password is secret: the URL and user go into the pod template in clear. The
+        # resource keeps its name (and alias) from when the Secret was delinea-config, so the engine
+        # replaces it: delinea-credentials is created before the Deployment uses it, then the old
+        # Secret is deleted.
+        credentials = k8s.core.v1.Secret(
             f"{name}-delinea-config",
             metadata=metadata(DELINEA_SECRET),
             type="Opaque",
-            string_data={
-                "vault-url": args.vault.url,
-                "username": args.vault.username,
-                "password": pulumi.Output.secret(args.vault.password),
-            },
+            string_data={DELINEA_PASSWORD_KEY: pulumi.Output.secret(args.vault.password)},
             opts=child("delinea-config"),
         )
+        # The API server bumps resourceVersion on every update of the Secret: a new password rolls
+        # the pods, and the pod template carries nothing derived from it.
+        credentials_version = credentials.metadata.apply(lambda meta: meta.resource_version or "")
+        vault = VaultAccess(args.vault.url, args.vault.username, credentials_version)
         config_data = {"tenants.json": tenants_document(args.tenants), "krb5.conf": krb5_conf(args.krb5)}
         k8s.core.v1.ConfigMap(
             f"{name}-config", metadata=metadata(CONFIG_MAP), data=config_data, opts=child("kerberos-manager-config")
         )
         checksum = config_checksum(config_data)
         deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", metadata=metadata(DEPLOYMENT), spec=deployment_spec(args.manager, labels, checksum),
-            opts=child("kerberos-sidecar"),
+            f"{name}-deployment", metadata=metadata(DEPLOYMENT),
+            spec=deployment_spec(args.manager, labels, checksum, vault), opts=child("kerberos-sidecar"),
         )
         if args.manager.replicas > 1:
             k8s.policy.v1.PodDisruptionBudget(

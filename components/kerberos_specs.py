@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pulumi
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
-from pulumi_kubernetes.core.v1 import EnvVarSourceArgsDict, ProbeArgsDict
+from pulumi_kubernetes.core.v1 import EnvVarArgsDict, ProbeArgsDict
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgsDict
 
 from components.kerberos_files import CACHE_SECRET_NAME, cache_key
@@ -20,7 +21,11 @@ from components.kerberos_files import CACHE_SECRET_NAME, cache_key
 SERVICE_ACCOUNT = "kerberos-manager"
 DEPLOYMENT = "kerberos-sidecar"
 CONTAINER = "kerberos-manager"
-DELINEA_SECRET = "delinea-config"
+# Only the password is secret; the vault URL and user are plain env in the pod template.
+DELINEA_SECRET = "delinea-credentials"
+DELINEA_PASSWORD_KEY = "password"
+CHECKSUM_ANNOTATION = "checksum/config"
+CREDENTIALS_ANNOTATION = "kerberos-manager/credentials-version"
 CONFIG_MAP = "kerberos-manager-config"
 CONFIG_DIR = "/etc/kerberos-manager"
 WORK_DIR = "/var/run/kerberos-manager"
@@ -59,6 +64,19 @@ class ManagerSettings:
     """lifetime requested for every ticket"""
 
 
+@dataclass(frozen=True)
+class VaultAccess:
+    """What the pod template says about the Delinea login: the plain settings, and which version of
+    the credentials Secret the pods run with (nothing derived from the password itself)."""
+
+    url: str
+    """https URL of the Secret Server"""
+    username: str
+    """the manager's Delinea user"""
+    credentials_version: pulumi.Input[str]
+    """the credentials Secret's ``metadata.resourceVersion``: every update of the Secret changes it"""
+
+
 def tenants_document(tenants: Sequence[KerberosTenant]) -> str:
     """The tenants file the manager reads: one entry per tenant, in the given order."""
     return json.dumps(
@@ -84,23 +102,35 @@ def config_checksum(data: Mapping[str, str]) -> str:
     return digest.hexdigest()
 
 
-def _from_delinea(key: str) -> EnvVarSourceArgsDict:
-    return {"secret_key_ref": {"name": DELINEA_SECRET, "key": key}}
+def _vault_env(vault: VaultAccess) -> list[EnvVarArgsDict]:
+    return [
+        {"name": "DELINEA_VAULT_URL", "value": vault.url},
+        {"name": "DELINEA_USERNAME", "value": vault.username},
+        {"name": "DELINEA_PASSWORD",
+         "value_from": {"secret_key_ref": {"name": DELINEA_SECRET, "key": DELINEA_PASSWORD_KEY}}},
+    ]
 
 
 def _probe(path: str, period: int) -> ProbeArgsDict:
     return {"http_get": {"path": path, "port": HEALTH_PORT}, "period_seconds": period, "failure_threshold": 3}
 
 
-def deployment_spec(settings: ManagerSettings, labels: Mapping[str, str], checksum: str) -> DeploymentSpecArgsDict:
-    """The manager's Deployment spec; a new ``checksum`` of its config (``config_checksum``) rolls its pods."""
+def deployment_spec(
+    settings: ManagerSettings, labels: Mapping[str, str], checksum: str, vault: VaultAccess | None = None
+) -> DeploymentSpecArgsDict:
+    """The manager's Deployment spec. A new ``checksum`` of its config (``config_checksum``), vault
+    setting or credentials version rolls its pods. Without ``vault`` the spec has no Delinea login
+    (for looking at the rest on its own)."""
+    annotations: dict[str, pulumi.Input[str]] = {CHECKSUM_ANNOTATION: checksum}
+    if vault is not None:
+        annotations[CREDENTIALS_ANNOTATION] = vault.credentials_version
     return {
         "replicas": settings.replicas,
         "selector": {"match_labels": SELECTOR},
         "template": {
             "metadata": {
                 "labels": {**labels, **SELECTOR},
-                "annotations": {"checksum/config": checksum},
+                "annotations": annotations,
             },
             "spec": {
                 "service_account_name": SERVICE_ACCOUNT,
@@ -116,9 +146,7 @@ def deployment_spec(settings: ManagerSettings, labels: Mapping[str, str], checks
                     "name": CONTAINER,
                     "image": settings.image,
                     "env": [
-                        {"name": "DELINEA_VAULT_URL", "value_from": _from_delinea("vault-url")},
-                        {"name": "DELINEA_USERNAME", "value_from": _from_delinea("username")},
-                        {"name": "DELINEA_PASSWORD", "value_from": _from_delinea("password")},
+                        *(_vault_env(vault) if vault is not None else []),
                         {"name": "KRB5_CONFIG", "value": f"{CONFIG_DIR}/krb5.conf"},
                         {"name": "TENANTS_FILE", "value": f"{CONFIG_DIR}/tenants.json"},
                         {"name": "RENEW_INTERVAL_SECONDS", "value": str(settings.renew_interval_seconds)},

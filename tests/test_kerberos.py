@@ -7,7 +7,7 @@ import json
 import pytest
 
 from offline import engine
-from tests.helpers import STACKS, TEST_SECRETS, run_document
+from tests.helpers import STACKS, TEST_SECRETS, replacement_paths, run_document
 
 
 def deployment(recording):
@@ -26,9 +26,10 @@ def test_deployment_spec(recordings):
     assert container["name"] == "kerberos-manager"
     assert container["image"] == "artifactory.company.com/platform/kerberos-sidecar:1.4.2"
     env = {e["name"]: e for e in container["env"]}
-    assert env["DELINEA_VAULT_URL"]["valueFrom"] == {"secretKeyRef": {"name": "delinea-config", "key": "vault-url"}}
-    assert env["DELINEA_USERNAME"]["valueFrom"]["secretKeyRef"] == {"name": "delinea-config", "key": "username"}
-    assert env["DELINEA_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "delinea-config", "key": "password"}
+    assert env["DELINEA_VAULT_URL"] == {"name": "DELINEA_VAULT_URL", "value": "https://vault.company.com/SecretServer"}
+    assert env["DELINEA_USERNAME"] == {"name": "DELINEA_USERNAME", "value": "svc-kerberos-dev"}
+    assert env["DELINEA_PASSWORD"] == {"name": "DELINEA_PASSWORD",
+                                       "valueFrom": {"secretKeyRef": {"name": "delinea-credentials", "key": "password"}}}
     assert env["KRB5_CONFIG"]["value"] == "/etc/kerberos-manager/krb5.conf"
     assert env["TENANTS_FILE"]["value"] == "/etc/kerberos-manager/tenants.json"
     assert env["RENEW_INTERVAL_SECONDS"]["value"] == "3600"
@@ -42,12 +43,23 @@ def test_deployment_spec(recordings):
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
-def test_delinea_secret(recordings):
-    secret = next(r for r in recordings["dev"].resources if r.name == "kerberos-delinea-config")
-    assert engine.is_secret(secret.inputs["stringData"])
-    data = engine.reveal(secret.inputs["stringData"])
-    assert data == {"vault-url": "https://vault.company.com/SecretServer", "username": "svc-kerberos-dev",
-                    "password": TEST_SECRETS["delineaPassword"]}
+def credentials(recording):
+    return next(r for r in recording.resources if r.name == "kerberos-delinea-config")
+
+
+def test_the_credentials_secret_holds_only_the_password(recordings):
+    secret = credentials(recordings["dev"])
+    assert secret.inputs["metadata"]["name"] == "delinea-credentials"
+    assert engine.reveal(secret.inputs["stringData"]) == {"password": TEST_SECRETS["delineaPassword"]}
+
+
+def test_the_renamed_secret_is_replaced_not_orphaned(recordings):
+    # Same resource (URN and legacy alias) as the delinea-config Secret; its new object name makes
+    # the provider replace it, so the old Secret is deleted once the new one exists.
+    secret = credentials(recordings["dev"])
+    assert secret.declared_aliases == [{"name": "delinea-config"}]
+    before = {**secret.inputs, "metadata": {**secret.inputs["metadata"], "name": "delinea-config"}}
+    assert replacement_paths(secret.type, before, secret.inputs, {"enableSecretMutable": True}) == ["metadata.name"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -78,7 +90,8 @@ def test_rbac_is_one_named_secret_per_tenant_namespace(recordings):
         assert binding.inputs["roleRef"]["kind"] == "Role"
         assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": "kerberos-manager",
                                                "namespace": "astronomer"}]
-    assert not [r for r in recording.resources if "Cluster" in r.type]
+    manager = next(r.urn for r in recording.resources if r.type == "astronomer:platform:KerberosSidecar")
+    assert not [r for r in recording.resources if r.parent == manager and "Cluster" in r.type]
 
 
 def test_no_object_has_two_owners(recordings):
@@ -88,8 +101,12 @@ def test_no_object_has_two_owners(recordings):
         assert len(keys) == len(set(keys))
 
 
+def annotations(recording):
+    return deployment(recording)["spec"]["template"]["metadata"]["annotations"]
+
+
 def checksum(recording):
-    return deployment(recording)["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    return annotations(recording)["checksum/config"]
 
 
 def test_checksum_changes_when_a_tenant_is_added_and_not_otherwise(document, recordings):
@@ -110,3 +127,58 @@ def test_pdb_only_with_several_replicas(recordings):
     (budget,) = recordings["prod"].of_type(pdb)
     assert budget.inputs["spec"]["minAvailable"] == 1
     assert deployment(recordings["prod"])["spec"]["replicas"] == 2
+
+
+def changed_inputs(before, after):
+    """Resource name -> (before, after) revealed inputs, for each resource whose inputs differ."""
+    old, new = ({r.urn: r for r in recording.resources} for recording in (before, after))
+    assert old.keys() == new.keys()
+    pairs = {old[urn].name: (engine.reveal(old[urn].inputs), engine.reveal(new[urn].inputs)) for urn in old}
+    return {name: pair for name, pair in pairs.items() if pair[0] != pair[1]}
+
+
+def without_credentials_version(spec):
+    template = spec["spec"]["template"]["metadata"]
+    annotations = {k: v for k, v in template["annotations"].items() if k != "kerberos-manager/credentials-version"}
+    return {**spec, "spec": {**spec["spec"], "template": {**spec["spec"]["template"],
+                                                          "metadata": {**template, "annotations": annotations}}}}
+
+
+def test_a_new_delinea_password_changes_the_secret_and_the_credentials_version_only(document, recordings):
+    rotated = run_document(document("dev"), secrets={**TEST_SECRETS, "delineaPassword": "delinea-ROTATED-0b1d"})
+    changed = changed_inputs(recordings["dev"], rotated)
+    assert set(changed) == {"kerberos-delinea-config", "kerberos-deployment"}
+    was, now = changed["kerberos-deployment"]
+    assert without_credentials_version(was) == without_credentials_version(now)
+    versions = [spec["spec"]["template"]["metadata"]["annotations"]["kerberos-manager/credentials-version"]
+                for spec in (was, now)]
+    assert versions[0] != versions[1]
+    assert TEST_SECRETS["delineaPassword"] not in json.dumps(was)
+
+
+def test_the_credentials_version_is_the_secrets_resource_version(recordings):
+    # The annotation is an output of the Secret (its resourceVersion, here the offline engine's
+    # placeholder), not something the program derives from the password.
+    recording = recordings["dev"]
+    spec = recording.of_type("kubernetes:apps/v1:Deployment")[0]
+    assert credentials(recording).urn in spec.property_dependencies["spec"]
+    assert annotations(recording)["kerberos-manager/credentials-version"].startswith("offline-")
+
+
+def test_a_new_vault_url_or_user_changes_the_pod_template_env(document, recordings):
+    moved = document("dev")
+    moved["kerberos"]["delinea"] |= {"url": "https://vault2.company.com/SecretServer", "username": "svc-kerberos-2"}
+    changed = changed_inputs(recordings["dev"], run_document(moved))
+    assert set(changed) == {"kerberos-deployment"}, "the credentials Secret holds neither"
+    was, now = changed["kerberos-deployment"]
+    env = [{e["name"]: e.get("value") for e in spec["spec"]["template"]["spec"]["containers"][0]["env"]}
+           for spec in (was, now)]
+    assert (env[0]["DELINEA_VAULT_URL"], env[1]["DELINEA_VAULT_URL"]) == (
+        "https://vault.company.com/SecretServer", "https://vault2.company.com/SecretServer")
+    assert (env[0]["DELINEA_USERNAME"], env[1]["DELINEA_USERNAME"]) == ("svc-kerberos-dev", "svc-kerberos-2")
+    assert annotations(recordings["dev"]) == now["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_an_unchanged_secret_keeps_its_version(document, recordings):
+    # A second preview shows no change: the same Secret gives the same resourceVersion.
+    assert annotations(run_document(document("dev"))) == annotations(recordings["dev"])
