@@ -17,6 +17,7 @@ from tests.helpers import ROOT, STACKS, run_document, stack_document
 def pytest_configure(config: pytest.Config) -> None:
     # `pytest -m "not slow"` is the fast inner loop; `make test` runs everything.
     config.addinivalue_line("markers", "slow: takes several seconds (fan-out at scale, many renders)")
+    config.addinivalue_line("markers", "kdc: runs a throwaway MIT Kerberos realm (Debian krb5-kdc, krb5-admin-server, krb5-user)")
 
 
 @pytest.fixture
