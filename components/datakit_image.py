@@ -63,7 +63,7 @@ class DatakitImage(pulumi.ComponentResource):
                 registry=docker.RegistryArgs(
                     server=args.registry.host,
                     username=args.registry.username,
-                    password=pulumi.Output.secret(args.registry.password),
+                    password=args.registry.secret_password,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

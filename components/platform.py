@@ -149,7 +149,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
         repository = None
         if not args.chart_path:
             repository = k8s.helm.v3.RepositoryOptsArgs(
-                repo=args.chart.helm_repo_url, username=args.registry.username, password=args.registry.password
+                repo=args.chart.helm_repo_url, username=args.registry.username, password=args.registry.secret_password
             )
         release = k8s.helm.v3.Release(
             f"{name}-release",

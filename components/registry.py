@@ -17,3 +17,9 @@ class RegistryLogin:
     """Artifactory user"""
     password: pulumi.Output[str]
     """Artifactory password (secret)"""
+
+    @property
+    def secret_password(self) -> pulumi.Output[str]:
+        """The password marked secret, whatever the caller passed: in a login (a Helm repository's,
+        an image push's) only this leaf is secret, so host and user stay visible in a diff."""
+        return pulumi.Output.secret(self.password)
