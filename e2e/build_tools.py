@@ -12,7 +12,8 @@ A tool that cannot be had here is reported as blocked (with each attempt's own e
 failure: ``e2e.run`` then runs every step that does not need it and names the ones that do.
 
 ``python -m e2e.build_tools --system-packages`` only installs the Debian packages the harness runs
-(etcd, openssl) when they are missing; ``.ci/run`` calls it.
+(etcd, openssl) and the Kerberos ticket manager's tests run (MIT Kerberos) when they are missing;
+``.ci/run`` calls it.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ PROVIDER_VERSION = "v4.34.2"
 PROVIDER_SDK_MODULE = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
 # A refused download fails at once; this only bounds a network that does not answer.
 PLUGIN_INSTALL_TIMEOUT = 120
-# Debian package of each command the harness runs, installed by ensure_system_packages.
-SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl"}
+# Debian package of each command the harness and the ticket manager's tests (a throwaway realm:
+# tests/test_kerberos_manager_kdc.py) run, installed by ensure_system_packages.
+SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl", "krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc",
+                   "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "klist": "krb5-user"}
 
 
 @dataclass(frozen=True)
