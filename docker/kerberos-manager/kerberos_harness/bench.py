@@ -1,6 +1,6 @@
 """Time to first ticket and memory of the real service process against a local KDC.
 
-    cd docker/kerberos-manager && python -m kerberos_harness.bench --tenants 3 100
+    cd docker/kerberos-manager && ../../.venv/bin/python -m kerberos_harness.bench --tenants 3 100
 
 For each size: a fresh realm with one principal per tenant, the vault and Kubernetes stand-ins,
 then ``python -m kerberos_manager`` started; it reports the time from start until the first cache
