@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import random
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +18,11 @@ from kerberos_manager.delinea import VaultClient
 from kerberos_manager.failures import CycleError, Reason
 from kerberos_manager.kerberos import Ticket
 from kerberos_manager.kubernetes import SecretWriter
-from kerberos_manager.scheduler import renewal_delay, retry_delay
-from kerberos_manager.settings import SettingsError, load
+from kerberos_manager.scheduler import Renewer, renewal_delay, retry_delay
+from kerberos_manager.settings import SettingsError, Tenant, load
 from kerberos_manager.status import Board
+
+from components.kerberos_specs import HEALTH_PORT, RUN_AS_USER, WORK_DIR
 
 PASSWORD = "s3cret-pa55word"
 KEYTAB = b"\x05\x02keytab-bytes"
@@ -212,3 +216,56 @@ def test_a_missing_secret_a_wrong_token_or_no_cluster_are_kubernetes_failures(cl
     assert reason_of(lambda: untrusted.write("airflow-finance", "kerberos-ccache", "krb5cc_finance", b"x"))[0] is Reason.KUBERNETES
     with pytest.raises(ValueError, match="not in a cluster"):
         SecretWriter.in_cluster({})
+
+
+# --- the renewal loop, with a fake renewal
+
+
+def test_one_tenants_exception_never_stops_the_others_and_it_is_retried():
+    tenants = [Tenant(name, f"airflow-{name}", f"{name}@R", 1, "kerberos-ccache", f"krb5cc_{name}") for name in "ab"]
+    attempts = {"a": 0, "b": 0}
+
+    def renew(tenant: Tenant) -> Ticket:
+        attempts[tenant.tenant] += 1
+        if tenant.tenant == "b" and attempts["b"] < 3:
+            raise ValueError("a bug")
+        return Ticket(tenant.principal, time.time(), time.time() + 3600, b"cache")
+
+    board = Board(["a", "b"], renew_interval_seconds=60)
+    renewer = Renewer(tenants, renew, board, interval=60, jitter=0.1, retry_base=0.05, retry_max=0.1, concurrency=1)
+    stop = threading.Event()
+    thread = threading.Thread(target=renewer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not board.readiness()[0] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    renewer.wake()
+    thread.join(10)
+    assert board.readiness()[0] and not thread.is_alive()
+    assert attempts == {"a": 1, "b": 3}  # a renewed once (next in ~60 s); b retried after its failures
+    assert board.snapshot()["b"].reason is Reason.INTERNAL
+
+
+# --- the image
+
+
+MANAGER = Path(__file__).resolve().parents[1] / "docker/kerberos-manager"
+
+
+def test_the_image_runs_as_50000_with_every_write_in_the_work_dir_and_the_tested_pins():
+    text = (MANAGER / "Dockerfile").read_text()
+    assert "FROM ${REGISTRY_HOST}/${CERTIFIED_REPOSITORY}/python:${PYTHON_VERSION}" in text
+    assert "krb5-user" in text and "--no-install-recommends" in text and "rm -rf /var/lib/apt/lists/*" in text
+    assert text.rstrip().splitlines()[-3:] == ["USER 50000:50000", "EXPOSE 8080", 'ENTRYPOINT ["python", "-m", "kerberos_manager"]']
+    work_dir = "/var/run/kerberos-manager"
+    for setting in (f"WORK_DIR={work_dir}", f"HOME={work_dir}", f"TMPDIR={work_dir}", f"KRB5CCNAME=FILE:{work_dir}/",
+                    "PYTHONDONTWRITEBYTECODE=1"):
+        assert setting in text, setting
+    # the Deployment the program declares (components/kerberos_specs.py) runs it this way
+    assert [work_dir, 8080, 50000] == [WORK_DIR, HEALTH_PORT, RUN_AS_USER]
+    image_pins = dict(line.split("==") for line in (MANAGER / "requirements.txt").read_text().splitlines()
+                      if "==" in line and not line.startswith("#"))
+    project = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    for package in ("requests", "prometheus-client"):
+        assert f'"{package}=={image_pins[package]}"' in project, package
