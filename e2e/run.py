@@ -48,6 +48,9 @@ TEST_CHART = ROOT / "tests" / "e2e-chart"
 STACK = "e2e"
 NEW_TENANT = "e2enew"
 PART_OF = "app.kubernetes.io/part-of=astronomer-platform"
+# The admin user of e2e.cluster's kubeconfig (its certificate's CN): it applies every object, so it
+# is the e2e stack's deployer.
+DEPLOYER = "e2e-admin"
 ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no changes)", "add a tenant",
                 "remove a protected tenant (refused)", "no-op previews (tenants=N)", "pulumi destroy (clean)")
 
@@ -110,6 +113,7 @@ def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
     document["platform"] |= {"chartPath": str(TEST_CHART), "chartVersion": chart_version}
     document["images"]["build"] = False  # no Docker engine, no registry
     document["tenancy"]["protectNamespaces"] = protect
+    document["tenancy"]["deployers"] = {"users": [DEPLOYER]}
     if tenants is not None:
         document["tenants"] = tenants
     return document
@@ -401,6 +405,152 @@ def engine_without_provider(report: Report, engine: Engine, cluster: Cluster, re
         report.blocked(name, reason)
 
 
+def impersonated(kubeconfig: Path, user: str, group: str | None = None) -> Api:
+    """The API as another user (the admin may impersonate), as that user's own kubectl would be."""
+    api = Api(kubeconfig)
+    api.client.set_default_header("Impersonate-User", user)
+    if group:
+        api.client.set_default_header("Impersonate-Group", group)
+    return api
+
+
+def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
+    """The message of the 403 that ``call(*args, **kwargs)`` must end in."""
+    from kubernetes.dynamic.exceptions import DynamicApiError
+
+    try:
+        call(*args, **kwargs)
+    except DynamicApiError as error:
+        message = json.loads(error.body)["message"]
+        expect(error.status == 403, f"refused with {error.status}, not 403: {message}")
+        return message
+    raise CheckFailedError("the request was allowed")
+
+
+def eventually(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` once it stops failing, within 30 s (an admission policy and a quota's
+    status take a moment to be in force)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:
+            if time.monotonic() > deadline:
+                raise CheckFailedError(f"{what} after 30 s: {getattr(error, 'body', error)}") from None
+        time.sleep(0.5)
+
+
+def _type_checked(api: Api, policy: dict[str, Any]) -> None:
+    live = api.get(policy)
+    expect(live.status is not None and live.status.observedGeneration == live.metadata.generation,
+           f"{policy['metadata']['name']} is not type-checked yet")
+
+
+def wait_type_checked(api: Api, manifests: list[dict[str, Any]]) -> None:
+    """Settle each admission policy before the re-apply check.
+
+    The API server type-checks a policy's CEL after each change and applies the result to its status
+    (a new resourceVersion). The next apply of the policy then rewrites the object once more, with
+    the same spec: only the order and time of its managedFields entries change. Both are the API
+    server's own bookkeeping, so wait for the first and make the second here."""
+    for policy in (m for m in manifests if m["kind"] == "ValidatingAdmissionPolicy"):
+        eventually("the admission policy was not type-checked", _type_checked, api, policy)
+        api.apply(policy)
+
+
+def everyday_objects(namespace: str) -> list[dict[str, Any]]:
+    """A tenant's own ConfigMap, Secret, Pod and Job (sized, as the tenant's quota requires)."""
+    meta = {"name": "e2e-work", "namespace": namespace}
+    container = {"name": "work", "image": "registry.invalid/work:1", "command": ["true"],
+                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                               "limits": {"cpu": "100m", "memory": "64Mi"}}}
+    pod_spec = {"containers": [container], "restartPolicy": "Never", "automountServiceAccountToken": False}
+    return [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"a": "b"}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"token": "t"}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": {"spec": pod_spec}}},
+    ]
+
+
+def isolation_steps(report: Report, api: Api, cluster: Cluster, document: dict[str, Any],
+                    manifests: list[dict[str, Any]]) -> None:
+    """A tenant cannot undo its own isolation: its admins are refused by RBAC, anyone else RBAC lets
+    through is refused by the admission policy, and everyday work in the namespace is allowed."""
+    from kubernetes import client
+
+    tenant = document["tenants"][0]
+    namespace = tenant.get("namespace") or f"airflow-{tenant['name']}"
+    isolation = {(m["kind"], m["metadata"]["name"]): m for m in manifests
+                 if m["metadata"].get("namespace") == namespace
+                 and m["kind"] in ("NetworkPolicy", "ResourceQuota", "Role", "RoleBinding")}
+    deny = isolation[("NetworkPolicy", "default-deny")]
+    with report.step("tenant isolation: the deployer is the harness's admin"):
+        review = client.AuthenticationV1Api(api.client).create_self_subject_review(
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        expect(review.status.user_info.username == DEPLOYER, f"the harness applies as {review.status.user_info}")
+    tenant_admin = impersonated(cluster.kubeconfig, "e2e-tenant-admin", tenant["adminGroups"][0])
+    with report.step("tenant admin: RBAC refuses changing isolation objects"):
+        for (kind, name), manifest in sorted(isolation.items()):
+            message = refusal(tenant_admin.resource(manifest).delete, name=name, namespace=namespace)
+            expect("cannot delete resource" in message, f"{kind} {name}: not refused by RBAC: {message}")
+        message = refusal(tenant_admin.apply, deny | {"spec": {"podSelector": {"matchLabels": {"x": "y"}}}})
+        expect("cannot patch resource" in message, f"not refused by RBAC: {message}")
+        print(f"    {message}")
+    with report.step("not a deployer: the admission policy refuses changing isolation objects"):
+        # Someone RBAC lets through: a user bound to the built-in admin ClusterRole in the namespace.
+        api.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": "e2e-builtin-admin", "namespace": namespace},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+                   "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                 "name": "e2e-builtin-admin"}]})
+        outsider = impersonated(cluster.kubeconfig, "e2e-builtin-admin")
+        policies = outsider.resource(deny)
+        # A dry run passes through admission without deleting: wait for the policy to be in force.
+        first = eventually("the admission policy did not refuse a dry-run delete", refusal, policies.delete,
+                           name="default-deny", namespace=namespace, dry_run="All")
+        message = refusal(policies.delete, name="default-deny", namespace=namespace)
+        expect("ValidatingAdmissionPolicy" in message and "only its deployers change it" in message,
+               f"default-deny: not refused by the admission policy: {message}")
+        message = refusal(outsider.apply, deny | {"spec": {"podSelector": {"matchLabels": {"x": "y"}}}})
+        expect("ValidatingAdmissionPolicy" in message, f"update not refused by the admission policy: {message}")
+        print(f"    {first}")
+        # The built-in admin may not write quotas at all; a cluster admin who is no deployer may write
+        # anything as far as RBAC goes (system:masters skips it), and admission still refuses.
+        cluster_admin = impersonated(cluster.kubeconfig, "e2e-cluster-admin", "system:masters")
+        for (kind, name), manifest in sorted(isolation.items()):
+            message = refusal(cluster_admin.resource(manifest).delete, name=name, namespace=namespace)
+            expect("ValidatingAdmissionPolicy" in message and "only its deployers change it" in message,
+                   f"{kind} {name}: not refused by the admission policy: {message}")
+        print(f"    a cluster admin who is not a deployer is refused for {len(isolation)} objects: "
+              f"{sorted(name for _, name in isolation)}")
+        # The policy guards the program's objects only: the user's own NetworkPolicy comes and goes.
+        own = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+               "metadata": {"name": "e2e-own", "namespace": namespace}, "spec": {"podSelector": {}}}
+        outsider.apply(own)
+        policies.delete(name="e2e-own", namespace=namespace)
+        check_declared_exist(api, list(isolation.values()))
+    with report.step("tenant admin: everyday work (pod, job, config map, secret) is allowed"):
+        for manifest in everyday_objects(namespace):
+            # The quota admits pods once its controller has computed the quota's usage.
+            eventually(f"the tenant admin could not create a {manifest['kind']}",
+                       tenant_admin.resource(manifest).create, body=manifest, namespace=namespace)
+        tenant_admin.resource(everyday_objects(namespace)[0]).delete(name="e2e-work", namespace=namespace)
+        authorization = client.AuthorizationV1Api(tenant_admin.client)
+        for verb, subresource in (("create", "exec"), ("create", "portforward"), ("get", "log")):
+            attributes = {"namespace": namespace, "verb": verb, "resource": "pods", "subresource": subresource}
+            review = authorization.create_self_subject_access_review(
+                {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                 "spec": {"resourceAttributes": attributes}})
+            expect(review.status.allowed, f"the tenant admin may not {verb} pods/{subresource}")
+        print("    created a ConfigMap, a Secret, a Pod and a Job, deleted the ConfigMap; "
+              "exec, port-forward and logs allowed")
+    with report.step("deployer: deletes and restores default-deny"):
+        api.resource(deny).delete(name="default-deny", namespace=namespace)
+        api.apply(deny)
+        check_declared_exist(api, [deny])
+
+
 def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str]) -> None:
     """The declared objects against the live API, without the engine (server-side validation,
     ordering, idempotency and deletion of what the program declares)."""
@@ -422,6 +572,7 @@ def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str
                 where = f"{manifest['kind']} {meta.get('namespace', '')}/{meta['name']}"
                 raise CheckFailedError(f"the API refused {where}: {getattr(error, 'body', error)}") from None
         check_declared_exist(api, manifests)
+        wait_type_checked(api, manifests)
         print(f"    {len(manifests)} objects accepted")
     with report.step("declared objects: re-apply changes nothing"):
         before = {json.dumps(m["metadata"] | {"kind": m["kind"]}, sort_keys=True): api.get(m).metadata.resourceVersion
@@ -432,6 +583,7 @@ def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str
             if api.apply(manifest).metadata.resourceVersion != before[key]:
                 changed.append(f"{manifest['kind']} {manifest['metadata']['name']}")
         expect(not changed, f"a second apply changed {changed}")
+    isolation_steps(report, api, cluster, document, manifests)
     with report.step("declared objects: delete namespaces (finalized)"):
         names = api.namespaces()
         expect(len(names) == len(document["tenants"]) + 1, f"namespaces of the program: {sorted(names)}")
