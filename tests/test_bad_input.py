@@ -3,6 +3,7 @@ stack, a misspelt project namespace, and versions that YAML reads as numbers."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from tests.helpers import ROOT, runtime_config
 DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
 
-def check(*paths: Path) -> subprocess.CompletedProcess[str]:
+def check(*paths: Path, ci: str = "") -> subprocess.CompletedProcess[str]:
+    """config.check on ``paths``, with the ``CI`` variable set to ``ci`` (whatever runs the tests)."""
     return subprocess.run(
-        [sys.executable, "-m", "config.check", *map(str, paths)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "config.check", *map(str, paths)], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "CI": ci},
     )
 
 
@@ -185,4 +188,30 @@ def test_key_without_or_with_a_misspelt_namespace(tmp_path, key, problem):
 def test_check_without_a_file_prints_its_usage():
     result = check()
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "usage: python -m config.check Pulumi.<stack>.yaml [...]\n"
+    assert result.stderr.startswith("usage: python -m config.check ")
+    assert "Pulumi.<stack>.yaml" in result.stderr
+
+
+PLAIN_PASSWORD = "  astronomer-platform:delineaPassword: hunter2-plain\n"
+ENCRYPTED_PASSWORD = "  astronomer-platform:delineaPassword:\n    secure: v1:AAAABBBBCCCC\n"
+
+
+@pytest.mark.parametrize(("ci", "status", "level"), [("", 0, "warning"), ("true", 1, "error")])
+def test_plain_text_secret_is_a_warning_locally_and_an_error_in_ci(tmp_path, ci, status, level):
+    result = check(stack(tmp_path, DEV + PLAIN_PASSWORD), ci=ci)
+    assert result.returncode == status
+    assert f": {level}: delineaPassword is stored in plain text" in result.stderr
+    assert "hunter2-plain" not in result.stderr + result.stdout
+
+
+def test_ci_flag_fails_on_plain_text_secret_without_the_variable(tmp_path):
+    path = stack(tmp_path, DEV + PLAIN_PASSWORD)
+    result = subprocess.run([sys.executable, "-m", "config.check", "--ci", str(path)], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "CI": ""})
+    assert result.returncode == 1
+
+
+def test_encrypted_secret_passes_in_ci(tmp_path):
+    result = check(stack(tmp_path, DEV + ENCRYPTED_PASSWORD), ci="true")
+    assert result.returncode == 0, result.stderr
+    assert "plain text" not in result.stderr
