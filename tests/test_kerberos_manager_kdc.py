@@ -176,7 +176,8 @@ def test_faults_keep_the_others_fresh_are_reported_per_tenant_and_heal_without_r
     try:
         # 1. One wrong keytab: the other two get tickets and keep renewing; /readyz and metrics name it.
         running.until(lambda: running.board.snapshot()[good.tenant].last_success is not None
-                      and running.board.snapshot()[other.tenant].last_success is not None)
+                      and running.board.snapshot()[other.tenant].last_success is not None
+                      and running.board.snapshot()[bad.tenant].failing)
         code, tenants = running.readyz()
         assert code == 503 and tenants[good.tenant]["ready"] and tenants[other.tenant]["ready"]
         assert tenants[bad.tenant]["ready"] is False and tenants[bad.tenant]["reason"] == "kinit"
