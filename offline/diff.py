@@ -142,7 +142,7 @@ def _outputs(render: Path) -> Any:
     document = _read_json(render / "outputs.json")
     if isinstance(document, dict) and set(cast(dict[str, Any], document)) == {"offlinePlaceholders", "outputs"}:
         return cast(dict[str, Any], document)["outputs"]
-    return document
+    return cast(Any, document)  # JSON of any shape (isinstance left it partly unknown)
 
 
 def stack_name(base: Path, head: Path) -> str:

@@ -78,7 +78,8 @@ class _Dumper(yaml.SafeDumper):
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     # A literal block only where it helps; the emitter still falls back to a quoted style for text a
     # block cannot hold exactly (trailing spaces on a line, control characters).
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)  # pyright: ignore[reportUnknownMemberType] (stub: untyped style)
 
 
 _Dumper.add_representer(str, _represent_str)

@@ -20,7 +20,7 @@ from offline import engine
 from offline.diff import diff_render, main, markdown, stacks
 from offline.render import dump_yaml, offline_placeholders, render, render_files
 from tests.helpers import ROOT, TEST_SECRETS, stack_document
-from tests.test_offline import files, write_stack_file
+from tests.test_offline import write_stack_file
 
 FINGERPRINT = re.compile(r"\[secret [0-9a-f]{12}\]")
 
