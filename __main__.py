@@ -4,6 +4,7 @@ then map it onto the components: images -> tenants -> platform chart -> Kerberos
 import pulumi
 import pulumi_docker as docker
 
+from components.chart_upgrade import CHART_VERSION_OUTPUT, deployed_version_gate
 from components.datakit_image import DatakitImage, DatakitImageArgs, runtime_image_args
 from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
@@ -70,7 +71,9 @@ astronomer = AstronomerPlatform("astronomer", PlatformArgs(
         values_overrides=platform.values_overrides),
     chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
     pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
-    wait_for=list(tenants.values()), keep_legacy_urns=True,
+    # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
+    wait_for=[*tenants.values(), deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
+    keep_legacy_urns=True,
     deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
 ), opts=k8s_opts)
 
@@ -88,6 +91,7 @@ KerberosSidecar("kerberos", KerberosSidecarArgs(
 pulumi.export("platformNamespace", astronomer.namespace_name)
 pulumi.export("houstonUrl", astronomer.houston_url)
 pulumi.export("releaseStatus", astronomer.release_status)
+pulumi.export(CHART_VERSION_OUTPUT, platform.chart_version)
 pulumi.export("tenantNamespaces", {t.name: t.namespace_name for t in config.tenants})
 pulumi.export("images", {name: image.image_ref for name, image in images.items()})
 # What each tenant shard stack reads (README, "Large stacks").

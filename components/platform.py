@@ -55,8 +55,9 @@ class PlatformArgs:
     """Pod Security Admission levels of the platform namespace"""
     protect_namespace: bool
     """refuse to delete the platform namespace"""
-    wait_for: Sequence[pulumi.Resource]
-    """resources the release waits for: the pool namespaces, which the chart renders Roles into"""
+    wait_for: Sequence[pulumi.Input[pulumi.Resource]]
+    """resources the release waits for: the pool namespaces, which the chart renders Roles into, and
+    checks that must pass first (an output that fails stops the release)"""
     keep_legacy_urns: bool = False
     """alias the children to the fixed names of earlier versions; only for the one instance that
     existed then (URNs hold the parent's type, not its name, so two instances would share them)"""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.chart_pull_secrets import unsecreted_templates, value_at
+from components.chart_upgrade import line_change
 from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
@@ -132,6 +133,8 @@ class PlatformConfig(Model):
     """Helm release name of the platform"""
     chart_version: ExactChartVersion
     """exact chart version, e.g. 2.1.0 (lines 0.37.x, 1.x, 2.x)"""
+    allow_downgrade_from: ExactChartVersion | None = None
+    """the deployed chart version a downgrade to a lower chart line may leave (unsupported by Astronomer)"""
     chart_path: NonEmptyStr | None = None
     """local chart directory instead of the Helm repository (air-gapped installs, tests)"""
     base_domain: DnsDomain
@@ -154,6 +157,13 @@ class PlatformConfig(Model):
                 f"{self.chart_version!r} is not on a supported chart line "
                 "(0.37.x, 1.x or 2.x)"
             )
+        allowed = self.allow_downgrade_from
+        if allowed is not None and not _is_line_downgrade(allowed, self.chart_version):
+            raise FieldError(
+                "allowDowngradeFrom",
+                f"{self.allow_downgrade_from!r} is not on a chart line above chartVersion {self.chart_version!r}; "
+                "it only allows leaving that exact version for a lower line: remove it",
+            )
         if self.chart_path is not None:
             _check_local_chart(Path(self.chart_path), self.chart_version)
         for path in ("global.networkPolicy.enabled", "global.defaultDenyNetworkPolicy"):
@@ -175,6 +185,10 @@ class PlatformConfig(Model):
     @property
     def chart_line(self) -> str:
         return chart_line(self.chart_version)
+
+
+def _is_line_downgrade(deployed: str, desired: str) -> bool:
+    return line_change(deployed, desired).refusal is not None
 
 
 def _check_local_chart(path: Path, version: str) -> None:

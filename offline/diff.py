@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from components.chart_upgrade import LineChange, line_change
+from offline.resource_types import RELEASE_TYPE
 from offline.urns import alias_urns
 
 # A resource of plan.json, and a JSON value read from a render.
@@ -49,6 +51,8 @@ class StackDiff:
     changed: list[tuple[Resource, list[FieldChange]]] = field(default_factory=list[tuple[Resource, list[FieldChange]]])
     outputs: list[FieldChange] = field(default_factory=list[FieldChange])
     missing: str | None = None
+    chart_line: LineChange = LineChange()
+    """the verdict on a change of chart line between the two renders (see components.chart_upgrade)"""
 
     @property
     def empty(self) -> bool:
@@ -133,7 +137,15 @@ def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
             if changes:
                 result.changed.append((resource, changes))
     result.outputs = field_changes(_outputs(base_dir), _outputs(head_dir))
+    base_chart, head_chart = _chart_version(base), _chart_version(head)
+    if base_chart and head_chart:
+        result.chart_line = line_change(base_chart, head_chart)
     return result
+
+
+def _chart_version(plan: dict[str, Resource]) -> str | None:
+    versions = [r.get("inputs", {}).get("version") for r in plan.values() if r["type"] == RELEASE_TYPE]
+    return versions[0] if len(versions) == 1 and isinstance(versions[0], str) else None
 
 
 def _outputs(render: Path) -> Any:
@@ -168,7 +180,7 @@ def label(resource: Resource) -> str:
     kind = resource["type"].rsplit(":", 1)[-1]
     inputs: dict[str, Any] = resource.get("inputs", {})
     metadata: Any = inputs.get("metadata")
-    if resource["type"] == "kubernetes:helm.sh/v3:Release" and "name" in inputs:
+    if resource["type"] == RELEASE_TYPE and "name" in inputs:
         metadata = inputs
     if resource["type"].startswith("kubernetes:") and isinstance(metadata, dict) and "name" in metadata:
         metadata = cast(dict[str, Any], metadata)
@@ -213,6 +225,10 @@ def markdown(diffs: list[StackDiff]) -> str:
             lines += ["No changes.", ""]
             continue
         lines += [f"{len(diff.added)} to add, {len(diff.changed)} to change, {len(diff.removed)} to remove.", ""]
+        if diff.chart_line.refusal:
+            lines += [f"> **Chart line: refused by the program** unless allowed: {diff.chart_line.refusal}", ""]
+        elif diff.chart_line.notes:
+            lines += [f"> **Chart line**: {diff.chart_line.notes}", ""]
         lines += _listing("Added", [label(r) for r in diff.added])
         lines += _listing("Removed", [label(r) for r in diff.removed])
         if diff.changed:

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import pulumi
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import alias_pb2, resource_pb2
 
 from config.loader import PROJECT
+from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 # Domain separation: a fingerprint is never the plain sha256 of a value (see the module docstring).
@@ -176,9 +178,9 @@ class _Mocks(pulumi.runtime.Mocks):
         inputs = cast(dict[str, Any], args.inputs)  # pyright: ignore[reportUnknownMemberType] (typed bare dict)
         self.local.inputs = inputs
         state = dict(inputs)
-        if args.typ == "kubernetes:helm.sh/v3:Release":
+        if args.typ == RELEASE_TYPE:
             state["status"] = {"status": "deployed", "name": inputs.get("name"), "version": 1}
-        elif args.typ == "docker:index/image:Image":
+        elif args.typ == IMAGE_TYPE:
             state["repoDigest"] = f"{rpc.unwrap_rpc_secret(inputs.get('imageName'))}@sha256:{'0' * 64}"
         elif args.typ == "pulumi:pulumi:StackReference":
             # A stack reference reads that stack's outputs; a test names them per stack.
@@ -229,6 +231,32 @@ class _ProbeMocks(_Mocks):
         return f"{resource_id}~probe", _vary_invented(state, self.local.inputs)
 
 
+# How the wire marks a secret: {SIG_KEY: SECRET_SIG, "value": ...} (pulumi.runtime.rpc's constants).
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def _with_leaf_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        mapping = cast(dict[str, Any], value)
+        if mapping.get(_SIG_KEY) == _SECRET_SIG:
+            return rpc.wrap_rpc_secret(_with_leaf_secrets(mapping.get("value")))
+        return {k: _with_leaf_secrets(v) for k, v in mapping.items()}
+    if isinstance(value, list):
+        return [_with_leaf_secrets(v) for v in cast(list[Any], value)]
+    return value
+
+
+def wire_inputs(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """A registration's inputs with each secret where the program put it.
+
+    The SDK's own decoding (what the mocks receive) marks a whole map or list secret as soon as
+    one of its entries is, so ``repositoryOpts`` would read as one secret although only its
+    password is; the render must show the plain fields.
+    """
+    return cast(dict[str, Any], _with_leaf_secrets(json_format.MessageToDict(struct)))
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: _Mocks) -> None:
         super().__init__(mocks)
@@ -244,7 +272,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response: resource_pb2.RegisterResourceResponse = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = self._mocks.local.inputs
+        inputs = wire_inputs(request.object)
         timeouts = request.customTimeouts
         registration = Registration(
             urn=response.urn,

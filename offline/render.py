@@ -29,10 +29,9 @@ from config.errors import ConfigError, StackFileError
 from config.stack_file import read
 from offline import engine
 from offline.diff import field_changes
+from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
-IMAGE_TYPE = "docker:index/image:Image"
 
 
 def api_version(type_token: str) -> tuple[str, str]:

@@ -23,7 +23,8 @@ LAST_LINE = re.compile(
 def kept(r: engine.Registration, names: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """What a replay must keep of a registration; URNs as (type, name), since the replay's differ."""
     def named(urns: tuple[str, ...]) -> list[tuple[str, str]]:
-        return sorted(names[urn] for urn in urns)
+        # A read (the program's stack reference) is no registration and is not replayed.
+        return sorted(names[urn] for urn in urns if urn in names)
 
     return {
         "inputs": engine.reveal(r.inputs), "redacted": engine.redact(r.inputs), "protect": r.protect,
