@@ -450,11 +450,13 @@ def wait_type_checked(api: Api, manifests: list[dict[str, Any]]) -> None:
     """Settle each admission policy before the re-apply check.
 
     The API server type-checks a policy's CEL after each change and applies the result to its status
-    (a new resourceVersion). The next apply of the policy then rewrites the object once more, with
-    the same spec: only the order and time of its managedFields entries change. Both are the API
-    server's own bookkeeping, so wait for the first and make the second here."""
+    (a new resourceVersion). The first apply of the policy in a later second then rewrites the object
+    once more, with the same spec: only the time and order of its managedFields entries change (their
+    times have one-second resolution). Both are the API server's own bookkeeping, so wait for the
+    first and make the second here."""
     for policy in (m for m in manifests if m["kind"] == "ValidatingAdmissionPolicy"):
         eventually("the admission policy was not type-checked", _type_checked, api, policy)
+        time.sleep(1.05 - time.time() % 1)  # into the next second
         api.apply(policy)
 
 
@@ -469,7 +471,10 @@ def everyday_objects(namespace: str) -> list[dict[str, Any]]:
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": {"a": "b"}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"token": "t"}},
         {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec},
-        {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {"template": {"spec": pod_spec}}},
+        # Suspended: the job controller starts no pod, whose job-tracking finalizer would slow the
+        # namespace deletion below by seconds.
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+         "spec": {"suspend": True, "template": {"spec": pod_spec}}},
     ]
 
 
