@@ -5,7 +5,13 @@ import pulumi
 import pulumi_docker as docker
 
 from components.chart_upgrade import CHART_VERSION_OUTPUT, deployed_version_gate
-from components.datakit_image import DatakitImage, DatakitImageArgs, runtime_image_args
+from components.datakit_image import (
+    MANAGER_IMAGE,
+    DatakitImage,
+    DatakitImageArgs,
+    manager_image_args,
+    runtime_image_args,
+)
 from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
@@ -38,6 +44,13 @@ runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(
 images = {"astro-runtime-krb5": runtime_image} | {f"datakit-{name}": DatakitImage(f"datakit-{name}", DatakitImageArgs(
     registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
     build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=docker_opts) for name, kit in config.datakits.items()}
+# The ticket manager is this project's own image unless kerberos.sidecarImage names another.
+if kerberos.sidecar_image is None:
+    images[MANAGER_IMAGE] = DatakitImage(MANAGER_IMAGE, manager_image_args(
+        registry, artifactory.repositories.platform, artifactory.repositories.certified, config.images.build),
+        opts=docker_opts)
+manager_image = (images[MANAGER_IMAGE].image_ref if kerberos.sidecar_image is None
+                 else artifactory.image("platform", kerberos.sidecar_image))
 
 shared_egress = [
     EgressAllow(tenancy.egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
@@ -79,7 +92,7 @@ astronomer = AstronomerPlatform("astronomer", PlatformArgs(
 
 KerberosSidecar("kerberos", KerberosSidecarArgs(
     namespace=astronomer.namespace_name, environment=config.environment,
-    manager=ManagerSettings(artifactory.image("platform", kerberos.sidecar_image), PULL_SECRET_NAME,
+    manager=ManagerSettings(manager_image, PULL_SECRET_NAME,
                             kerberos.replicas, kerberos.renew_interval_seconds, kerberos.ticket_lifetime_seconds),
     krb5=krb5, vault=VaultLogin(kerberos.delinea.url, kerberos.delinea.username, secrets.delinea_password),
     tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)

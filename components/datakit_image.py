@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_docker as docker
@@ -14,6 +15,10 @@ from components.registry import RegistryLogin
 BUILD_PLATFORM = "linux/amd64"
 RUNTIME_IMAGE = "astro-runtime-krb5"
 RUNTIME_CONTEXT = "docker/astro-runtime-krb5"
+MANAGER_IMAGE = "kerberos-manager"
+MANAGER_CONTEXT = "docker/kerberos-manager"
+# The manager's version lives beside its code: bump it with every change to the service.
+MANAGER_VERSION_FILE = Path(__file__).resolve().parent.parent / MANAGER_CONTEXT / "VERSION"
 
 
 @dataclass(frozen=True)
@@ -93,4 +98,19 @@ def runtime_image_args(
             "RUNTIME_VERSION": runtime_version,
             "PYTHON_VERSION": python_version,
         },
+    )
+
+
+def manager_image_args(
+    registry: RegistryLogin, platform_repository: str, certified_repository: str, build: bool,
+) -> DatakitImageArgs:
+    """The Kerberos ticket manager this project builds, pushed to the platform repository."""
+    return DatakitImageArgs(
+        registry=registry,
+        repository=f"{registry.host}/{platform_repository}",
+        image=MANAGER_IMAGE,
+        tag=MANAGER_VERSION_FILE.read_text().strip(),
+        build=build,
+        context=MANAGER_CONTEXT,
+        build_args={"REGISTRY_HOST": registry.host, "CERTIFIED_REPOSITORY": certified_repository},
     )

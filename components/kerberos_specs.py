@@ -52,8 +52,8 @@ class KerberosTenant:
 class ManagerSettings:
     """How the manager runs: image, replicas and renewal timing."""
 
-    image: str
-    """full image reference of the ticket manager"""
+    image: pulumi.Input[str]
+    """full image reference of the ticket manager (an image build's output waits for its push)"""
     pull_secret_name: str
     """Secret in the manager's namespace for pulling the image"""
     replicas: int

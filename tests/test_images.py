@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from offline import engine
-from tests.helpers import ROOT, TEST_SECRETS
+from tests.helpers import ROOT, TEST_SECRETS, run_document
 
 IMAGE = "docker:index/image:Image"
 
@@ -35,7 +36,8 @@ def test_runtime_image_build(recordings):
 def test_datakits_build_from_the_runtime_image(recordings):
     recording = recordings["prod"]
     images = {r.name: r for r in recording.of_type(IMAGE)}
-    assert set(images) == {"astro-runtime-krb5-image", "datakit-sqlserver-bronze-image", "datakit-oracle-bronze-image"}
+    assert set(images) == {"astro-runtime-krb5-image", "datakit-sqlserver-bronze-image", "datakit-oracle-bronze-image",
+                           "kerberos-manager-image"}
     oracle = engine.reveal(images["datakit-oracle-bronze-image"].inputs)
     assert oracle["imageName"] == "artifactory.company.com/datakits/oracle-bronze:2.0.1"
     assert oracle["build"]["context"] == "datakits/oracle-bronze"
@@ -75,3 +77,28 @@ def test_runtime_dockerfile_follows_the_runtime_image_rules():
     assert text.index("USER root") < text.index("krb5-user") < text.index("USER astro")
     assert "DEBIAN_FRONTEND=noninteractive" in text and "--no-install-recommends" in text
     assert "rm -rf /var/lib/apt/lists/*" in text
+
+
+def test_the_ticket_manager_is_built_from_its_own_context_and_deployed(recordings):
+    recording = recordings["prod"]
+    version = (ROOT / "docker/kerberos-manager/VERSION").read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    (image,) = [r for r in recording.of_type(IMAGE) if r.name == "kerberos-manager-image"]
+    inputs = engine.reveal(image.inputs)
+    reference = f"artifactory.company.com/platform/kerberos-manager:{version}"
+    assert inputs["imageName"] == reference
+    assert inputs["build"]["context"] == "docker/kerberos-manager"
+    assert inputs["build"]["args"] == {"REGISTRY_HOST": "artifactory.company.com", "CERTIFIED_REPOSITORY": "astronomer"}
+    (deployment,) = [r for r in recording.resources if r.type == "kubernetes:apps/v1:Deployment"]
+    assert deployment.inputs["spec"]["template"]["spec"]["containers"][0]["image"] == reference
+    assert image.urn in deployment.dependencies  # the Deployment waits for the push
+
+
+def test_a_named_sidecar_image_is_referenced_not_built(document):
+    doc = document("prod")
+    doc["kerberos"]["sidecarImage"] = "kerberos-manager:0.9.0"
+    recording = run_document(doc, "prod")
+    assert "kerberos-manager-image" not in {r.name for r in recording.of_type(IMAGE)}
+    (deployment,) = [r for r in recording.resources if r.type == "kubernetes:apps/v1:Deployment"]
+    assert deployment.inputs["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "artifactory.company.com/platform/kerberos-manager:0.9.0")

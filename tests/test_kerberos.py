@@ -24,7 +24,7 @@ def test_deployment_spec(recordings):
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     (container,) = pod["containers"]
     assert container["name"] == "kerberos-manager"
-    assert container["image"] == "artifactory.company.com/platform/kerberos-sidecar:1.4.2"
+    assert container["image"] == "artifactory.company.com/platform/kerberos-manager:1.0.0"
     env = {e["name"]: e for e in container["env"]}
     assert env["DELINEA_VAULT_URL"] == {"name": "DELINEA_VAULT_URL", "value": "https://vault.company.com/SecretServer"}
     assert env["DELINEA_USERNAME"] == {"name": "DELINEA_USERNAME", "value": "svc-kerberos-dev"}

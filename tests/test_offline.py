@@ -59,6 +59,7 @@ def test_render_writes_plan_manifests_helm_and_images(renders, committed_runs):
         "images/astro-runtime-krb5-image.yaml",
         "images/datakit-oracle-bronze-image.yaml",
         "images/datakit-sqlserver-bronze-image.yaml",
+        "images/kerberos-manager-image.yaml",
     ]
 
 
