@@ -116,14 +116,12 @@ def _probe(path: str, period: int) -> ProbeArgsDict:
 
 
 def deployment_spec(
-    settings: ManagerSettings, labels: Mapping[str, str], checksum: str, vault: VaultAccess | None = None
+    settings: ManagerSettings, labels: Mapping[str, str], checksum: str, vault: VaultAccess
 ) -> DeploymentSpecArgsDict:
     """The manager's Deployment spec. A new ``checksum`` of its config (``config_checksum``), vault
-    setting or credentials version rolls its pods. Without ``vault`` the spec has no Delinea login
-    (for looking at the rest on its own)."""
-    annotations: dict[str, pulumi.Input[str]] = {CHECKSUM_ANNOTATION: checksum}
-    if vault is not None:
-        annotations[CREDENTIALS_ANNOTATION] = vault.credentials_version
+    setting or credentials version rolls its pods."""
+    annotations: dict[str, pulumi.Input[str]] = {
+        CHECKSUM_ANNOTATION: checksum, CREDENTIALS_ANNOTATION: vault.credentials_version}
     return {
         "replicas": settings.replicas,
         "selector": {"match_labels": SELECTOR},
@@ -146,7 +144,7 @@ def deployment_spec(
                     "name": CONTAINER,
                     "image": settings.image,
                     "env": [
-                        *(_vault_env(vault) if vault is not None else []),
+                        *_vault_env(vault),
                         {"name": "KRB5_CONFIG", "value": f"{CONFIG_DIR}/krb5.conf"},
                         {"name": "TENANTS_FILE", "value": f"{CONFIG_DIR}/tenants.json"},
                         {"name": "RENEW_INTERVAL_SECONDS", "value": str(settings.renew_interval_seconds)},

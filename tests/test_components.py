@@ -11,6 +11,7 @@ from components.kerberos import KerberosSidecar
 from components.kerberos_specs import (
     KerberosTenant,
     ManagerSettings,
+    VaultAccess,
     config_checksum,
     deployment_spec,
     tenants_document,
@@ -140,9 +141,10 @@ def test_quota_spec_caps_requests_and_limits():
 
 def test_deployment_spec_rolls_on_config_change_only():
     settings = ManagerSettings("registry.test/platform/kerberos-manager:1", "pull", 2, 3600, 36000)
-    first = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[]", "krb5.conf": "x"}))
-    same = deployment_spec(settings, {"a": "b"}, config_checksum({"krb5.conf": "x", "tenants.json": "[]"}))
-    other = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[1]", "krb5.conf": "x"}))
+    vault = VaultAccess("https://vault.test/SecretServer", "svc-test", "17")
+    first = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[]", "krb5.conf": "x"}), vault)
+    same = deployment_spec(settings, {"a": "b"}, config_checksum({"krb5.conf": "x", "tenants.json": "[]"}), vault)
+    other = deployment_spec(settings, {"a": "b"}, config_checksum({"tenants.json": "[1]", "krb5.conf": "x"}), vault)
 
     def checksum(spec: dict) -> str:
         return spec["template"]["metadata"]["annotations"]["checksum/config"]
