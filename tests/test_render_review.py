@@ -125,15 +125,16 @@ def test_rendered_multi_line_data_reads_as_text_blocks(dev_render):
 # --- variant stack files and the stack's name --------------------------------------------------------
 
 def make_dry_run(*variables: str) -> str:
-    return subprocess.run(["make", "-n", "render", *variables], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.splitlines()[-1]
+    # --no-print-directory: run from `make test`, a nested make would add "Leaving directory" lines.
+    return subprocess.run(["make", "--no-print-directory", "-n", "render", *variables], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.splitlines()[-1]
 
 
 def test_make_render_passes_a_stack_file_only_when_given():
     assert make_dry_run("STACK=dev", "STACK_FILE=variant.yaml", "OUT=out").endswith(
         "-m offline.render --stack dev --out out --stack-file variant.yaml")
     assert make_dry_run("STACK=dev", "OUT=out").endswith("-m offline.render --stack dev --out out")
-    help_text = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "STACK_FILE=" in help_text
 
 
