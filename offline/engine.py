@@ -344,7 +344,8 @@ def run(
     Each run gets a fresh event loop, its own config (nothing leaks from an earlier run), and
     ``preview=False`` so every output resolves and every ``apply`` runs.
     """
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     mocks = (_ProbeMocks if probe else _Mocks)(stack_outputs or {})
     monitor = _RecordingMonitor(mocks)
@@ -370,6 +371,8 @@ def run(
     except Exception as error:
         # What was registered before the failure (nothing, for a config error).
         error.recording = Recording(resources=list(monitor.recorded))  # type: ignore[attr-defined]
+        # The failed output's other futures would each report the same error again when collected.
+        loop.set_exception_handler(lambda _loop, _context: None)
         raise
     if monitor.duplicates:
         raise DuplicateUrnError(f"duplicate URNs registered: {sorted(set(monitor.duplicates))}")
