@@ -242,3 +242,32 @@ def test_the_service_process_serves_probes_and_metrics_logs_json_without_secrets
         forbidden += [base64.b64encode(keytab).decode(), keytab.hex(), base64.b64encode(cache).decode()[:40]]
     assert not [secret for secret in forbidden if secret in stdout + stderr]
     assert list(world.work_dir.iterdir()) == []
+
+
+def read_only_root(command: list[str], work_dir: Path) -> list[str]:
+    """``command`` as the pod runs it: the root filesystem read-only, the work directory an in-memory
+    volume, no Linux capabilities (a private mount namespace; CI and this suite run as root)."""
+    script = ('mount -o remount,bind,ro / && mount -t tmpfs -o mode=0700,size=16m tmpfs "$0" '
+              '&& exec setpriv --inh-caps=-all --bounding-set=-all -- "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, str(work_dir), *command]
+
+
+def test_the_service_runs_with_a_read_only_root_filesystem_and_no_capabilities(make_world):
+    world = make_world(2)
+    port = free_port()
+    process = subprocess.Popen(read_only_root(world.service_command(), world.work_dir), env=world.service_env(port),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", 200, timeout=30)
+        for tenant in world.tenants:
+            assert world.cluster.state.value(tenant.namespace, "kerberos-ccache", tenant.cache_key)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    events = [json.loads(line)["event"] for line in stdout.splitlines()]
+    assert events.count("ticket renewed") == 2 and "Read-only file system" not in stderr
+    # The check is real: the same sandbox refuses a write outside the work directory.
+    refused = subprocess.run(read_only_root(["touch", str(world.directory / "outside")], world.work_dir),
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "Read-only file system" in refused.stderr
