@@ -12,7 +12,8 @@ and a passphrase secrets provider in a temporary directory:
 
 Independently of the engine, the objects the program declares (rendered under the mock engine) are
 applied to the same API server, which validates them as it would Pulumi's requests, re-applied
-(no change) and deleted (namespaces finalize). Every step prints its wall time. A step that needs
+(no change), used by the Kerberos ticket manager as its declared ServiceAccount
+(``e2e.ticket_manager``) and deleted (namespaces finalize). Every step prints its wall time. A step that needs
 a tool this machine cannot build is reported as BLOCKED with the reason; the run then exits 3
 (``--allow-blocked``: 0) after running everything else.
 """
@@ -415,12 +416,14 @@ def impersonated(kubeconfig: Path, user: str, group: str | None = None) -> Api:
 
 
 def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
-    """The message of the 403 that ``call(*args, **kwargs)`` must end in."""
+    """The message of the 403 that ``call(*args, **kwargs)`` (of the dynamic or the typed client) must
+    end in."""
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic.exceptions import DynamicApiError
 
     try:
         call(*args, **kwargs)
-    except DynamicApiError as error:
+    except (DynamicApiError, ApiException) as error:
         message = json.loads(error.body)["message"]
         expect(error.status == 403, f"refused with {error.status}, not 403: {message}")
         return message
@@ -589,6 +592,10 @@ def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str
                 changed.append(f"{manifest['kind']} {manifest['metadata']['name']}")
         expect(not changed, f"a second apply changed {changed}")
     isolation_steps(report, api, cluster, document, manifests)
+    # Imported here: e2e.ticket_manager uses this module's helpers.
+    from e2e import ticket_manager
+
+    ticket_manager.steps(report, api, cluster, document, manifests)
     with report.step("declared objects: delete namespaces (finalized)"):
         names = api.namespaces()
         expect(len(names) == len(document["tenants"]) + 1, f"namespaces of the program: {sorted(names)}")

@@ -39,10 +39,12 @@ def free_port() -> int:
 
 
 class Realm:
-    """A realm with a database in ``directory``; ``start()`` runs its KDC on a free port."""
+    """A realm with a database in ``directory``; ``start()`` runs its KDC on a free port. ``name`` lets a
+    test give the realm the one its principals already name (the e2e stack's)."""
 
-    def __init__(self, directory: Path, max_life_seconds: int = 86400) -> None:
+    def __init__(self, directory: Path, max_life_seconds: int = 86400, name: str = REALM) -> None:
         require_commands()
+        self.name = name
         self.directory = directory
         self.port = free_port()
         self.krb5_conf = directory / "krb5.conf"
@@ -51,7 +53,7 @@ class Realm:
         directory.mkdir(parents=True, exist_ok=True)
         self.kdc_conf.write_text(
             f"[kdcdefaults]\n kdc_ports = {self.port}\n kdc_tcp_ports = {self.port}\n"
-            f"[realms]\n {REALM} = {{\n"
+            f"[realms]\n {self.name} = {{\n"
             f"  database_name = {directory}/principal\n"
             f"  key_stash_file = {directory}/stash\n"
             f"  acl_file = {directory}/kadm5.acl\n"
@@ -63,12 +65,12 @@ class Realm:
         )
         # TCP only and one try: a stopped KDC is then reported at once, not after UDP retries.
         self.krb5_conf.write_text(
-            f"[libdefaults]\n default_realm = {REALM}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n"
+            f"[libdefaults]\n default_realm = {self.name}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n"
             " noaddresses = true\n udp_preference_limit = 1\n max_retries = 1\n"
-            f"[realms]\n {REALM} = {{\n  kdc = 127.0.0.1:{self.port}\n }}\n"
+            f"[realms]\n {self.name} = {{\n  kdc = 127.0.0.1:{self.port}\n }}\n"
         )
         (directory / "kadm5.acl").write_text("")
-        self._run(["kdb5_util", "-r", REALM, "create", "-s", "-P", secrets.token_urlsafe(24)])
+        self._run(["kdb5_util", "-r", self.name, "create", "-s", "-P", secrets.token_urlsafe(24)])
 
     @property
     def env(self) -> dict[str, str]:
@@ -84,12 +86,12 @@ class Realm:
 
     def kadmin(self, queries: Iterable[str]) -> None:
         """Run kadmin.local queries in one process (one process per query is slow for 100 tenants)."""
-        self._run(["kadmin.local", "-r", REALM], stdin="".join(f"{query}\n" for query in queries))
+        self._run(["kadmin.local", "-r", self.name], stdin="".join(f"{query}\n" for query in queries))
 
     def add_principals(self, names: Iterable[str], keytab_dir: Path) -> dict[str, Path]:
         """Random-key principals and one keytab each; returns {principal: keytab path}."""
         keytab_dir.mkdir(parents=True, exist_ok=True)
-        keytabs = {f"{name}@{REALM}": keytab_dir / f"{name.replace('/', '_')}.keytab" for name in names}
+        keytabs = {f"{name}@{self.name}": keytab_dir / f"{name.replace('/', '_')}.keytab" for name in names}
         queries: list[str] = []
         for principal, keytab in keytabs.items():
             queries += [f"addprinc -randkey {principal}", f"ktadd -k {keytab} -norandkey {principal}"]
@@ -102,7 +104,7 @@ class Realm:
 
     def start(self) -> None:
         log = (self.directory / "krb5kdc.out").open("ab")
-        self._kdc = subprocess.Popen([_which("krb5kdc") or "krb5kdc", "-n", "-r", REALM], env=self.env,
+        self._kdc = subprocess.Popen([_which("krb5kdc") or "krb5kdc", "-n", "-r", self.name], env=self.env,
                                      stdout=log, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
