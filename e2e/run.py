@@ -21,7 +21,6 @@ a tool this machine cannot build is reported as BLOCKED with the reason; the run
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
 import os
@@ -31,7 +30,6 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +37,9 @@ import yaml
 
 from config.loader import PROJECT
 from config.stack_file import document
-from e2e import build_tools, declared
+from e2e import build_tools, declared, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
+from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
 from e2e.program import SKIP_AWAIT, program
 from offline.synthetic import synthetic_tenants
 
@@ -48,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_CHART = ROOT / "tests" / "e2e-chart"
 STACK = "e2e"
 NEW_TENANT = "e2enew"
-PART_OF = "app.kubernetes.io/part-of=astronomer-platform"
 # The admin user of e2e.cluster's kubeconfig (its certificate's CN): it applies every object, so it
 # is the e2e stack's deployer.
 DEPLOYER = "e2e-admin"
@@ -57,44 +55,6 @@ ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no cha
 
 
 # --- steps and their report -----------------------------------------------------------------
-
-
-class CheckFailedError(AssertionError):
-    pass
-
-
-class Report:
-    def __init__(self) -> None:
-        self.results: list[tuple[str, str, float]] = []
-
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        print(f"--- {name}", flush=True)
-        started = time.monotonic()
-        try:
-            yield
-        except Exception:
-            seconds = time.monotonic() - started
-            self.results.append((name, "FAILED", seconds))
-            print(f"step {name!r} FAILED seconds={seconds:.1f}", flush=True)
-            raise
-        seconds = time.monotonic() - started
-        self.results.append((name, "ok", seconds))
-        print(f"step {name!r} ok seconds={seconds:.1f}", flush=True)
-
-    def blocked(self, name: str, reason: str) -> None:
-        self.results.append((name, "BLOCKED", 0.0))
-        print(f"step {name!r} BLOCKED: {reason}", flush=True)
-
-    def summary(self) -> str:
-        width = max(len(name) for name, _, _ in self.results)
-        lines = [f"  {name:<{width}}  {status:<7}  {seconds:7.1f} s" for name, status, seconds in self.results]
-        return "\n".join(lines)
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise CheckFailedError(message)
 
 
 # --- the e2e stack's config -----------------------------------------------------------------
@@ -140,48 +100,6 @@ def fake_secrets() -> dict[str, str]:
 
 
 # --- the live API ---------------------------------------------------------------------------
-
-
-class Api:
-    """The Python kubernetes client on the test cluster's admin kubeconfig."""
-
-    def __init__(self, kubeconfig: Path) -> None:
-        from kubernetes import client, config, dynamic
-
-        self.client = config.new_client_from_config(config_file=str(kubeconfig))
-        self.core = client.CoreV1Api(self.client)
-        self.dynamic = dynamic.DynamicClient(self.client)
-
-    def resource(self, manifest: dict[str, Any]):
-        return self.dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
-
-    def get(self, manifest: dict[str, Any]):
-        from kubernetes.dynamic.exceptions import NotFoundError
-
-        metadata = manifest["metadata"]
-        try:
-            return self.resource(manifest).get(name=metadata["name"], namespace=metadata.get("namespace"))
-        except NotFoundError:
-            return None
-
-    def apply(self, manifest: dict[str, Any]):
-        metadata = manifest["metadata"]
-        return self.dynamic.server_side_apply(
-            self.resource(manifest), body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
-            field_manager="e2e", force_conflicts=True,
-        )
-
-    def namespaces(self, selector: str = PART_OF) -> set[str]:
-        return {ns.metadata.name for ns in self.core.list_namespace(label_selector=selector).items}
-
-    def wait_gone(self, names: set[str], timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = names & {ns.metadata.name for ns in self.core.list_namespace().items}
-            if not left:
-                return
-            expect(time.monotonic() < deadline, f"namespaces still present after {timeout:.0f} s: {sorted(left)}")
-            time.sleep(1)
 
 
 def check_declared_exist(api: Api, manifests: list[dict[str, Any]]) -> None:
@@ -406,30 +324,6 @@ def engine_without_provider(report: Report, engine: Engine, cluster: Cluster, re
         report.blocked(name, reason)
 
 
-def impersonated(kubeconfig: Path, user: str, group: str | None = None) -> Api:
-    """The API as another user (the admin may impersonate), as that user's own kubectl would be."""
-    api = Api(kubeconfig)
-    api.client.set_default_header("Impersonate-User", user)
-    if group:
-        api.client.set_default_header("Impersonate-Group", group)
-    return api
-
-
-def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
-    """The message of the 403 that ``call(*args, **kwargs)`` (of the dynamic or the typed client) must
-    end in."""
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import DynamicApiError
-
-    try:
-        call(*args, **kwargs)
-    except (DynamicApiError, ApiException) as error:
-        message = json.loads(error.body)["message"]
-        expect(error.status == 403, f"refused with {error.status}, not 403: {message}")
-        return message
-    raise CheckFailedError("the request was allowed")
-
-
 def eventually(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
     """``call(*args, **kwargs)`` once it stops failing, within 30 s (an admission policy and a quota's
     status take a moment to be in force)."""
@@ -592,9 +486,6 @@ def api_steps(report: Report, api: Api, cluster: Cluster, secrets: dict[str, str
                 changed.append(f"{manifest['kind']} {manifest['metadata']['name']}")
         expect(not changed, f"a second apply changed {changed}")
     isolation_steps(report, api, cluster, document, manifests)
-    # Imported here: e2e.ticket_manager uses this module's helpers.
-    from e2e import ticket_manager
-
     ticket_manager.steps(report, api, cluster, document, manifests)
     with report.step("declared objects: delete namespaces (finalized)"):
         names = api.namespaces()

@@ -31,7 +31,7 @@ from components.kerberos import CACHE_WRITER_ROLE
 from components.kerberos_files import CACHE_SECRET_NAME
 from components.kerberos_specs import CONFIG_MAP, CONTAINER, DELINEA_SECRET, DEPLOYMENT, SERVICE_ACCOUNT
 from e2e.cluster import Cluster
-from e2e.run import Api, CheckFailedError, Report, expect, refusal
+from e2e.harness import Api, CheckFailedError, Report, expect, refusal
 
 MANAGER_ROOT = Path(__file__).resolve().parent.parent / "docker" / "kerberos-manager"
 # kerberos_harness and kerberos_manager are the image's build context, not installed packages.

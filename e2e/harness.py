@@ -1,0 +1,117 @@
+"""What every end-to-end check uses: the step report, expectations, and the API client of the test
+cluster (as its admin, or as another user through impersonation)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PART_OF = "app.kubernetes.io/part-of=astronomer-platform"
+
+
+class CheckFailedError(AssertionError):
+    pass
+
+
+class Report:
+    def __init__(self) -> None:
+        self.results: list[tuple[str, str, float]] = []
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        print(f"--- {name}", flush=True)
+        started = time.monotonic()
+        try:
+            yield
+        except Exception:
+            seconds = time.monotonic() - started
+            self.results.append((name, "FAILED", seconds))
+            print(f"step {name!r} FAILED seconds={seconds:.1f}", flush=True)
+            raise
+        seconds = time.monotonic() - started
+        self.results.append((name, "ok", seconds))
+        print(f"step {name!r} ok seconds={seconds:.1f}", flush=True)
+
+    def blocked(self, name: str, reason: str) -> None:
+        self.results.append((name, "BLOCKED", 0.0))
+        print(f"step {name!r} BLOCKED: {reason}", flush=True)
+
+    def summary(self) -> str:
+        width = max(len(name) for name, _, _ in self.results)
+        lines = [f"  {name:<{width}}  {status:<7}  {seconds:7.1f} s" for name, status, seconds in self.results]
+        return "\n".join(lines)
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailedError(message)
+
+
+class Api:
+    """The Python kubernetes client on the test cluster's admin kubeconfig."""
+
+    def __init__(self, kubeconfig: Path) -> None:
+        from kubernetes import client, config, dynamic
+
+        self.client = config.new_client_from_config(config_file=str(kubeconfig))
+        self.core = client.CoreV1Api(self.client)
+        self.dynamic = dynamic.DynamicClient(self.client)
+
+    def resource(self, manifest: dict[str, Any]):
+        return self.dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
+
+    def get(self, manifest: dict[str, Any]):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        metadata = manifest["metadata"]
+        try:
+            return self.resource(manifest).get(name=metadata["name"], namespace=metadata.get("namespace"))
+        except NotFoundError:
+            return None
+
+    def apply(self, manifest: dict[str, Any]):
+        metadata = manifest["metadata"]
+        return self.dynamic.server_side_apply(
+            self.resource(manifest), body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
+            field_manager="e2e", force_conflicts=True,
+        )
+
+    def namespaces(self, selector: str = PART_OF) -> set[str]:
+        return {ns.metadata.name for ns in self.core.list_namespace(label_selector=selector).items}
+
+    def wait_gone(self, names: set[str], timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = names & {ns.metadata.name for ns in self.core.list_namespace().items}
+            if not left:
+                return
+            expect(time.monotonic() < deadline, f"namespaces still present after {timeout:.0f} s: {sorted(left)}")
+            time.sleep(1)
+
+
+def impersonated(kubeconfig: Path, user: str, group: str | None = None) -> Api:
+    """The API as another user (the admin may impersonate), as that user's own kubectl would be."""
+    api = Api(kubeconfig)
+    api.client.set_default_header("Impersonate-User", user)
+    if group:
+        api.client.set_default_header("Impersonate-Group", group)
+    return api
+
+
+def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
+    """The message of the 403 that ``call(*args, **kwargs)`` (of the dynamic or the typed client) must
+    end in."""
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic.exceptions import DynamicApiError
+
+    try:
+        call(*args, **kwargs)
+    except (DynamicApiError, ApiException) as error:
+        message = json.loads(error.body)["message"]
+        expect(error.status == 403, f"refused with {error.status}, not 403: {message}")
+        return message
+    raise CheckFailedError("the request was allowed")
