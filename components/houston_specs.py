@@ -1,0 +1,156 @@
+"""What a tenant's Houston workspace and Airflow deployment should be, as plain data, and the rules
+Houston applies to it. Pure functions, so they read and test without Pulumi or a Houston.
+
+The dynamic provider (``components.houston_provider``) receives these as its resources' properties
+(camelCase, as they appear in state and in the offline render); ``DeploymentSpec.from_props``
+reads them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+Executor = Literal["CeleryExecutor", "KubernetesExecutor", "LocalExecutor"]
+WorkspaceRole = Literal["WORKSPACE_ADMIN", "WORKSPACE_EDITOR", "WORKSPACE_VIEWER"]
+
+# Houston's environment variable key rule and the keys it sets itself (houston-api.md §7).
+ENV_KEY_RULE = r"^(?!_+$)(?=[A-Z_])[A-Z0-9_]+$"
+RESERVED_ENV_KEYS = frozenset({
+    "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__LOAD_EXAMPLES",
+    "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__CELERY__BROKER_URL",
+    "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__DEFAULT_QUEUE", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC",
+    "AIRFLOW__SCHEDULER__STATSD_ON", "AIRFLOW__SCHEDULER__STATSD_HOST", "AIRFLOW__SCHEDULER__STATSD_PORT",
+    "AIRFLOW__SCHEDULER__STATSD_PREFIX", "AIRFLOW__KUBERNETES__NAMESPACE",
+})
+
+# Properties whose change replaces the deployment: Houston has no way to change them (§12).
+REPLACE_PROPERTIES = ("workspaceId", "releaseName", "namespace")
+# Properties Houston holds that an update changes in place.
+UPDATE_PROPERTIES = ("label", "description", "executor", "runtimeVersion", "image", "sizing", "environment")
+# Where to reach Houston: a change updates the state only (a rotated key, a new URL).
+CONNECTION_PROPERTIES = ("houstonUrl", "apiKey")
+
+
+def env_key_problem(key: str) -> str | None:
+    """Why Houston would refuse ``key`` as an environment variable name, or None."""
+    if not re.match(ENV_KEY_RULE, key):
+        return (f"{key!r} is not a valid Houston environment variable name (upper-case letters, digits and '_', "
+                "not starting with a digit, not only '_')")
+    if key in RESERVED_ENV_KEYS:
+        return f"{key!r} is set by Houston itself and cannot be overridden"
+    return None
+
+
+@dataclass(frozen=True)
+class ComponentSize:
+    """CPU and memory of one pod of a component, as Houston takes them: millicores and MiB."""
+
+    cpu_millicores: int
+    memory_mib: int
+
+    def resources(self) -> dict[str, Any]:
+        # Requests equal to limits: the quota ceiling then follows from the limits alone.
+        amounts = {"cpu": self.cpu_millicores, "memory": self.memory_mib}
+        return {"requests": dict(amounts), "limits": dict(amounts)}
+
+    def as_props(self) -> dict[str, int]:
+        return {"cpu": self.cpu_millicores, "memory": self.memory_mib}
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> ComponentSize:
+        return cls(int(props["cpu"]), int(props["memory"]))
+
+
+@dataclass(frozen=True)
+class DeploymentSizing:
+    scheduler_replicas: int
+    scheduler: ComponentSize
+    webserver: ComponentSize
+    triggerer_replicas: int
+    triggerer: ComponentSize
+    workers: int
+    """Celery workers (the tenant's maxWorkers)"""
+    worker: ComponentSize
+
+    def variables(self) -> dict[str, Any]:
+        """The sizing variables of the provider's create and update documents."""
+        return {
+            "scheduler": {"replicas": self.scheduler_replicas, "resources": self.scheduler.resources()},
+            "webserver": {"resources": self.webserver.resources()},
+            "triggererReplicas": self.triggerer_replicas,
+            "triggererResources": self.triggerer.resources(),
+            "workers": {"replicas": self.workers, "resources": self.worker.resources()},
+        }
+
+    def as_props(self) -> dict[str, Any]:
+        return {
+            "schedulerReplicas": self.scheduler_replicas, "scheduler": self.scheduler.as_props(),
+            "webserver": self.webserver.as_props(), "triggererReplicas": self.triggerer_replicas,
+            "triggerer": self.triggerer.as_props(), "workers": self.workers, "worker": self.worker.as_props(),
+        }
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> DeploymentSizing:
+        return cls(
+            scheduler_replicas=int(props["schedulerReplicas"]), scheduler=ComponentSize.from_props(props["scheduler"]),
+            webserver=ComponentSize.from_props(props["webserver"]),
+            triggerer_replicas=int(props["triggererReplicas"]), triggerer=ComponentSize.from_props(props["triggerer"]),
+            workers=int(props["workers"]), worker=ComponentSize.from_props(props["worker"]),
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """A tenant's Airflow deployment as the provider reads it from its properties."""
+
+    workspace_id: str
+    label: str
+    description: str
+    release_name: str
+    namespace: str
+    executor: str
+    runtime_version: str
+    image: str
+    sizing: DeploymentSizing
+    environment: tuple[tuple[str, str], ...]
+    """plain variables, (key, value)"""
+    secret_environment: tuple[tuple[str, str], ...]
+    """secret variables, (key, value); Houston reads them back empty"""
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> DeploymentSpec:
+        plain = cast(Sequence[Mapping[str, Any]], props.get("environment") or [])
+        secret = cast(Mapping[str, Any], props.get("secretEnvironment") or {})
+        return cls(
+            workspace_id=str(props["workspaceId"]), label=str(props["label"]),
+            description=str(props.get("description") or ""), release_name=str(props["releaseName"]),
+            namespace=str(props["namespace"]), executor=str(props["executor"]),
+            runtime_version=str(props["runtimeVersion"]), image=str(props["image"]),
+            sizing=DeploymentSizing.from_props(cast(Mapping[str, Any], props["sizing"])),
+            environment=tuple((str(v["key"]), str(v["value"])) for v in plain),
+            secret_environment=tuple(sorted((str(k), str(v)) for k, v in secret.items())),
+        )
+
+    def key_problems(self) -> list[str]:
+        """Every environment key Houston would refuse, and keys given twice."""
+        keys = [key for key, _ in self.environment + self.secret_environment]
+        problems = [p for p in (env_key_problem(key) for key in keys) if p]
+        problems += [f"{key!r} is given more than once" for key in sorted({k for k in keys if keys.count(k) > 1})]
+        return problems
+
+
+def secret_hashes(salt: str, secret_environment: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """A salted sha256 per secret variable: what state keeps to diff values Houston reads back empty."""
+    return {key: hashlib.sha256(f"{salt}\0{key}\0{value}".encode()).hexdigest() for key, value in secret_environment}
+
+
+def workspace_roles(admin: Sequence[str], edit: Sequence[str], view: Sequence[str]) -> dict[str, WorkspaceRole]:
+    """IdP team name -> workspace role; a team in two lists gets the stronger role."""
+    roles: dict[str, WorkspaceRole] = {}
+    for teams, role in ((view, "WORKSPACE_VIEWER"), (edit, "WORKSPACE_EDITOR"), (admin, "WORKSPACE_ADMIN")):
+        roles |= {team: cast(WorkspaceRole, role) for team in teams}
+    return dict(sorted(roles.items()))
