@@ -2,7 +2,7 @@
 Houston applies to it. Pure functions, so they read and test without Pulumi or a Houston.
 
 The dynamic provider (``components.houston_provider``) receives these as its resources' properties
-(camelCase, as they appear in state and in the offline render); ``DeploymentSpec.from_props``
+(snake_case, as they appear in state and in the offline render); ``DeploymentSpec.from_props``
 reads them back.
 """
 
@@ -28,11 +28,11 @@ RESERVED_ENV_KEYS = frozenset({
 })
 
 # Properties whose change replaces the deployment: Houston has no way to change them (§12).
-REPLACE_PROPERTIES = ("workspaceId", "releaseName", "namespace")
+REPLACE_PROPERTIES = ("workspace_id", "release_name", "namespace")
 # Properties Houston holds that an update changes in place.
-UPDATE_PROPERTIES = ("label", "description", "executor", "runtimeVersion", "image", "sizing", "environment")
+UPDATE_PROPERTIES = ("label", "description", "executor", "runtime_version", "image", "sizing", "environment")
 # Where to reach Houston: a change updates the state only (a rotated key, a new URL).
-CONNECTION_PROPERTIES = ("houstonUrl", "apiKey")
+CONNECTION_PROPERTIES = ("houston_url", "api_key")
 
 
 def env_key_problem(key: str) -> str | None:
@@ -88,17 +88,17 @@ class DeploymentSizing:
 
     def as_props(self) -> dict[str, Any]:
         return {
-            "schedulerReplicas": self.scheduler_replicas, "scheduler": self.scheduler.as_props(),
-            "webserver": self.webserver.as_props(), "triggererReplicas": self.triggerer_replicas,
+            "scheduler_replicas": self.scheduler_replicas, "scheduler": self.scheduler.as_props(),
+            "webserver": self.webserver.as_props(), "triggerer_replicas": self.triggerer_replicas,
             "triggerer": self.triggerer.as_props(), "workers": self.workers, "worker": self.worker.as_props(),
         }
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> DeploymentSizing:
         return cls(
-            scheduler_replicas=int(props["schedulerReplicas"]), scheduler=ComponentSize.from_props(props["scheduler"]),
+            scheduler_replicas=int(props["scheduler_replicas"]), scheduler=ComponentSize.from_props(props["scheduler"]),
             webserver=ComponentSize.from_props(props["webserver"]),
-            triggerer_replicas=int(props["triggererReplicas"]), triggerer=ComponentSize.from_props(props["triggerer"]),
+            triggerer_replicas=int(props["triggerer_replicas"]), triggerer=ComponentSize.from_props(props["triggerer"]),
             workers=int(props["workers"]), worker=ComponentSize.from_props(props["worker"]),
         )
 
@@ -124,12 +124,12 @@ class DeploymentSpec:
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> DeploymentSpec:
         plain = cast(Sequence[Mapping[str, Any]], props.get("environment") or [])
-        secret = cast(Mapping[str, Any], props.get("secretEnvironment") or {})
+        secret = cast(Mapping[str, Any], props.get("secret_environment") or {})
         return cls(
-            workspace_id=str(props["workspaceId"]), label=str(props["label"]),
-            description=str(props.get("description") or ""), release_name=str(props["releaseName"]),
+            workspace_id=str(props["workspace_id"]), label=str(props["label"]),
+            description=str(props.get("description") or ""), release_name=str(props["release_name"]),
             namespace=str(props["namespace"]), executor=str(props["executor"]),
-            runtime_version=str(props["runtimeVersion"]), image=str(props["image"]),
+            runtime_version=str(props["runtime_version"]), image=str(props["image"]),
             sizing=DeploymentSizing.from_props(cast(Mapping[str, Any], props["sizing"])),
             environment=tuple((str(v["key"]), str(v["value"])) for v in plain),
             secret_environment=tuple(sorted((str(k), str(v)) for k, v in secret.items())),
@@ -154,3 +154,23 @@ def workspace_roles(admin: Sequence[str], edit: Sequence[str], view: Sequence[st
     for teams, role in ((view, "WORKSPACE_VIEWER"), (edit, "WORKSPACE_EDITOR"), (admin, "WORKSPACE_ADMIN")):
         roles |= {team: cast(WorkspaceRole, role) for team in teams}
     return dict(sorted(roles.items()))
+
+
+def create_variables(spec: DeploymentSpec, cluster_id: str | None, with_mode: bool) -> dict[str, Any]:
+    """Variables of the line's create document (``houston_documents``)."""
+    variables: dict[str, Any] = {
+        "workspaceId": spec.workspace_id, "label": spec.label, "description": spec.description,
+        "releaseName": spec.release_name, "namespace": spec.namespace, "executor": spec.executor,
+        "runtimeVersion": spec.runtime_version, **spec.sizing.variables(),
+    }
+    if cluster_id is not None:
+        variables["clusterId"] = cluster_id
+    if with_mode:
+        variables["mode"] = "helm"  # the chart's default mode, named so an operator default cannot take over
+    return variables
+
+
+def update_variables(spec: DeploymentSpec, deployment_id: str) -> dict[str, Any]:
+    """Variables of the update document: everything Houston can change in place but the image."""
+    return {"deploymentId": deployment_id, "label": spec.label, "description": spec.description,
+            "executor": spec.executor, **spec.sizing.variables()}
