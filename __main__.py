@@ -1,5 +1,6 @@
 """astronomer-platform: validate the stack config (every problem at once, nothing created on error),
-then map it onto the components: images -> tenants -> platform chart -> Kerberos ticket manager."""
+then map it onto the components: images -> tenants -> platform chart -> Kerberos ticket manager, and each
+tenant's Airflow deployment through Houston."""
 
 import pulumi
 import pulumi_docker as docker
@@ -12,6 +13,8 @@ from components.datakit_image import (
     manager_image_args,
     runtime_image_args,
 )
+from components.houston_resources import HoustonSettings, TenantAirflow, TenantAirflowArgs
+from components.houston_specs import ComponentSize, DeploymentSizing, workspace_roles
 from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
@@ -23,12 +26,15 @@ from components.registry import RegistryLogin
 from components.tenant import Tenant, TenantArgs
 from components.tenant_document import shard_documents
 from components.tenant_specs import EgressAllow, QuotaCeiling
-from config.airflow_settings import airflow_connections, airflow_variables
-from config.loader import load
+from config.airflow_settings import deployment_environment
+from config.loader import PROJECT, load
+from config.models import PodResources
+from config.secrets import connection_passwords
 from config.shard import SHARDS_OUTPUT
 from config.sizing import quota_ceiling
 
 config, secrets = load()
+passwords = connection_passwords(config, PROJECT)  # a config error too, before anything is created
 artifactory, platform, kerberos, tenancy = config.artifactory, config.platform, config.kerberos, config.tenancy
 registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
 krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
@@ -63,11 +69,9 @@ tenant_args = {t.name: TenantArgs(
     platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
     protect_namespace=tenancy.protect_namespaces,
     egress=shared_egress + [EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress],
-    quota=QuotaCeiling(**(t.quota.model_dump() if t.quota else quota_ceiling(t.max_workers))),
+    quota=QuotaCeiling(**(t.quota.model_dump() if t.quota else quota_ceiling(t.deployment.shares(t.max_workers)))),
     role_groups={"admin": t.admin_groups, "edit": t.edit_groups, "view": t.view_groups},
     krb5=krb5, cache_mount_path=kerberos.cache_mount_path,
-    deployment_image=artifactory.image("deployments", t.image),
-    airflow_variables=airflow_variables(config, t), airflow_connections=airflow_connections(t),
     datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
     part="namespace" if t.shard else "all",
 ) for t in config.tenants}
@@ -101,11 +105,44 @@ KerberosSidecar("kerberos", KerberosSidecarArgs(
     keep_legacy_urns=True,
 ), opts=k8s_opts)
 
+
+
+def size(resources: PodResources) -> ComponentSize:
+    return ComponentSize(resources.millicores, resources.mebibytes)
+
+
+# Each tenant's workspace and deployment, once Houston is up and its pool holds the namespace; deleted
+# before the platform. Sharded tenants' too: Houston belongs to the platform stack.
+houston = HoustonSettings(config.houston_url, secrets.houston_api_key, config.houston.timeouts.deploy_seconds,
+                          config.houston.timeouts.delete_seconds, config.houston.timeouts.poll_interval_seconds)
+airflows: dict[str, TenantAirflow] = {}
+for t in config.tenants:
+    deployment = t.deployment
+    environment = deployment_environment(config, t, {kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
+                                         passwords.get(t.name, {}))
+    airflows[t.name] = TenantAirflow(t.name, TenantAirflowArgs(
+        houston=houston, workspace_label=t.name,
+        workspace_description=f"Line of business {t.name} ({config.environment})",
+        teams=workspace_roles(t.admin_groups, t.edit_groups, t.view_groups),
+        label=deployment.label or t.name,
+        description=deployment.description or f"Airflow of {t.name}, managed by astronomer-platform",
+        release_name=t.name, namespace=tenants[t.name].namespace_name, executor=deployment.executor,
+        runtime_version=deployment.runtime_version or config.images.runtime_version,
+        image=artifactory.image("deployments", t.image),
+        sizing=DeploymentSizing(
+            deployment.scheduler.replicas, size(deployment.scheduler), size(deployment.webserver),
+            deployment.triggerer.replicas, size(deployment.triggerer), t.max_workers, size(deployment.worker)),
+        environment=environment.plain, secret_environment=environment.secret,
+        protect=tenancy.protect_namespaces,
+    ), opts=pulumi.ResourceOptions(depends_on=[astronomer]))
+
 pulumi.export("platformNamespace", astronomer.namespace_name)
 pulumi.export("houstonUrl", astronomer.houston_url)
 pulumi.export("releaseStatus", astronomer.release_status)
 pulumi.export(CHART_VERSION_OUTPUT, platform.chart_version)
 pulumi.export("tenantNamespaces", {t.name: t.namespace_name for t in config.tenants})
 pulumi.export("images", {name: image.image_ref for name, image in images.items()})
+pulumi.export("airflowDeployments", {name: {"workspaceId": airflow.workspace_id, "deploymentId": airflow.deployment_id,
+                                            "releaseName": airflow.release_name} for name, airflow in airflows.items()})
 # What each tenant shard stack reads (README, "Large stacks").
 pulumi.export(SHARDS_OUTPUT, shard_documents(tenant_args, {t.name: t.shard for t in config.tenants}))

@@ -114,6 +114,20 @@ def _namespace_management(line: str, namespaces: Sequence[str]) -> dict[str, Any
     }
 
 
+def _provider_switches(line: str) -> dict[str, Any]:
+    """Houston's deployment settings the tenants' Houston provider relies on (houston-api.md §15.3):
+    release names it sets (the tenant's name, so a deployment is found again), hard deletes that
+    return a pool namespace at once (2.x deletes only so), and on 0.37 the upsert mutation its updates
+    use with CPU and memory in place of Astronomer Units."""
+    if line == "2":
+        return {"namespaceManagement": {"manualReleaseNames": {"enabled": True}}}
+    switches: dict[str, Any] = {"manualReleaseNames": True, "hardDeleteDeployment": True,
+                                "enableUpdateDeploymentImageEndpoint": True}
+    if line == "0.37":
+        switches |= {"upsertDeploymentEnabled": True, "astroUnitsEnabled": False}
+    return switches
+
+
 def control_plane_id(project: str, stack: str) -> str:
     return str(uuid.uuid5(_CP_ID_NAMESPACE, f"{project}/{stack}"))
 
@@ -165,6 +179,7 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
     houston_config = {
         **layout["houston"],
         "deployments": {
+            **_provider_switches(line),
             "helm": {
                 # What global.networkNSLabels gives Airflow deployments (network policies that
                 # select the platform namespace by its label), set in Houston's own config so it

@@ -1,11 +1,11 @@
-"""Tenant: one isolated namespace per line of business, ready for its Airflow deployment."""
+"""Tenant: one isolated namespace per line of business, the pool namespace of its Airflow deployment
+(which ``components.houston_resources.TenantAirflow`` manages through Houston)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,7 +24,6 @@ from components.labels import TENANT_LABEL, PodSecurityLevels, object_metadata, 
 from components.tenant_rbac import TenantRole, tenant_role_name
 from components.tenant_specs import EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
 
-SETTINGS_CONFIG_NAME = "airflow-settings"
 DATAKITS_CONFIG_NAME = "datakits"
 QUOTA_NAME = "tenant-ceiling"
 
@@ -61,12 +60,6 @@ class TenantArgs:
     """the Kerberos realm the tenant's pods use (krb5.conf)"""
     cache_mount_path: str
     """where the tenant's pods mount the ticket cache Secret"""
-    deployment_image: str
-    """full reference of the tenant's Airflow deployment image"""
-    airflow_variables: Mapping[str, str]
-    """Airflow variables, including those the platform sets"""
-    airflow_connections: Mapping[str, Mapping[str, Any]]
-    """Airflow connections by id, in the JSON layout of Airflow's local-filesystem secrets backend"""
     datakit_images: Mapping[str, pulumi.Input[str]]
     """the datakits the tenant may run: name -> full image reference"""
     part: TenantPart = "all"
@@ -78,8 +71,6 @@ class Tenant(pulumi.ComponentResource):
     """the tenant namespace's name, resolved once the Namespace exists"""
     cache_secret_name: pulumi.Output[str]
     """the Secret the ticket manager writes the tenant's Kerberos ticket cache into"""
-    deployment_image: pulumi.Output[str]
-    """the tenant's Airflow deployment image"""
     datakit_images: pulumi.Output[dict[str, pulumi.Input[str]]]
     """datakit name -> image reference"""
 
@@ -102,19 +93,17 @@ class Tenant(pulumi.ComponentResource):
             # Referencing the namespace's output makes every object wait for the namespace.
             self.namespace_name = namespace.metadata.name
         self.cache_secret_name = pulumi.Output.from_input(CACHE_SECRET_NAME)
-        self.deployment_image = pulumi.Output.from_input(args.deployment_image)
         self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
         if args.part != "namespace":
             self._contents(name, args, labels)
         self.register_outputs({
             "namespaceName": self.namespace_name,
             "cacheSecretName": self.cache_secret_name,
-            "deploymentImage": self.deployment_image,
             "datakitImages": self.datakit_images,
         })
 
     def _contents(self, name: str, args: TenantArgs, labels: dict[str, str]) -> None:
-        """Everything in the namespace: isolation, access, Kerberos wiring and settings."""
+        """Everything in the namespace: isolation, access, Kerberos wiring and the datakit images."""
         child = pulumi.ResourceOptions(parent=self)
 
         def metadata(object_name: str) -> ObjectMetaArgsDict:
@@ -166,16 +155,6 @@ class Tenant(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["data", "stringData"]),
         )
 
-        k8s.core.v1.ConfigMap(
-            f"{name}-airflow-settings",
-            metadata=metadata(SETTINGS_CONFIG_NAME),
-            data={
-                "variables.json": json.dumps(dict(args.airflow_variables), sort_keys=True, indent=2),
-                "connections.json": json.dumps(dict(args.airflow_connections), sort_keys=True, indent=2),
-                "deployment_image": args.deployment_image,
-            },
-            opts=child,
-        )
         k8s.core.v1.ConfigMap(
             f"{name}-datakits",
             metadata=metadata(DATAKITS_CONFIG_NAME),

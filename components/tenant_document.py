@@ -43,9 +43,6 @@ def tenant_document(args: TenantArgs) -> dict[str, Any]:
         "krb5": {"realm": args.krb5.realm, "kdcs": list(args.krb5.kdcs),
                  "ticketLifetimeSeconds": args.krb5.ticket_lifetime_seconds},
         "cacheMountPath": args.cache_mount_path,
-        "deploymentImage": args.deployment_image,
-        "airflowVariables": dict(args.airflow_variables),
-        "airflowConnections": {conn: dict(fields) for conn, fields in args.airflow_connections.items()},
         "datakitImages": dict(args.datakit_images),
     }
 
@@ -77,9 +74,6 @@ def tenant_args(exported: Mapping[str, Any]) -> TenantArgs:
         role_groups={role: tuple(groups) for role, groups in document["roleGroups"].items()},
         krb5=Krb5Settings(krb5["realm"], tuple(krb5["kdcs"]), krb5["ticketLifetimeSeconds"]),
         cache_mount_path=document["cacheMountPath"],
-        deployment_image=document["deploymentImage"],
-        airflow_variables=dict(document["airflowVariables"]),
-        airflow_connections=dict(document["airflowConnections"]),
         datakit_images=dict(document["datakitImages"]),
         part="contents",
     )

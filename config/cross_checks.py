@@ -50,6 +50,9 @@ def cross_problems(view: CrossView) -> list[Problem]:
                     f"{tenant.namespace!r} is the platform namespace; a tenant needs its own",
                 )
             )
+        # The tenant's name is its deployment's release name, which Houston checks against the platform namespace.
+        if view.platform_namespace is not None:
+            problems += _release_name_problems(index, tenant.name, view.platform_namespace)
         realm = tenant.kerberos.principal.rsplit("@", 1)[-1]
         if view.realms is not None and realm not in view.realms:
             problems.append(Problem(
@@ -69,6 +72,15 @@ def cross_problems(view: CrossView) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _release_name_problems(index: int, name: str, platform_namespace: str) -> list[Problem]:
+    if name == "base-images":
+        return [Problem(f"tenants[{index}].name", "'base-images' is a name Houston keeps for itself as a release name")]
+    if len(f"{platform_namespace}-{name}") > 63:
+        return [Problem(f"tenants[{index}].name", f"{name!r} is too long for a release name: Houston allows "
+                        f"{62 - len(platform_namespace)} characters beside platform.namespace {platform_namespace!r}")]
+    return []
 
 
 def _unique(tenants: Iterable[tuple[int, TenantConfig]], key: str, what: str) -> list[Problem]:

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 from components.chart_pull_secrets import unsecreted_templates, value_at
 from components.chart_upgrade import line_change
+from components.houston_specs import env_key_problem
 from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
@@ -43,9 +44,11 @@ from config.rules import (
     RepositoryPath,
     Rfc1123Label,
 )
-from config.sizing import parse_quantity, platform_quota
+from config.sizing import ComponentShare, parse_quantity, platform_quota
 
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+# Houston's endpoint: https, or http on the loopback interface only (a stand-in, a port-forward).
+HoustonUrl = Annotated[str, Field(strict=True, pattern=r"^(https://[^/\s]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
 Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 
@@ -359,7 +362,7 @@ class TenantQuota(Model):
 
 
 class AirflowConnection(Model):
-    """The non-secret fields of an Airflow connection; passwords stay in the vault."""
+    """The non-secret fields of an Airflow connection; its password, if any, is a secret of its own."""
 
     conn_id: ConfigKey
     """Airflow connection id"""
@@ -372,11 +375,13 @@ class AirflowConnection(Model):
     schema_: NonEmptyStr | None = Field(default=None, alias="schema")
     """schema or database"""
     login: NonEmptyStr | None = None
-    """login (the password stays in the vault)"""
+    """login (a password comes from the secret airflowConnectionPasswords: see password)"""
     description: str | None = None
     """description"""
     extra: dict[str, Any] = Field(default_factory=dict)
     """extra fields (non-secret)"""
+    password: StrictBool = False
+    """the connection has a password, kept in the secret airflowConnectionPasswords under <tenant>.<connId>"""
 
 
 # Namespaces every cluster has and shares; never a tenant's.
@@ -386,13 +391,24 @@ _SECRET_LOOKING = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_
 
 # Variables the program sets itself in every tenant's Airflow settings.
 RESERVED_AIRFLOW_VARIABLES = frozenset(
-    {"artifactory_url", "datakit_registry", "environment", "astronomer_namespace"}
+    {"artifactory_url", "datakit_registry", "environment", "astronomer_namespace", "datakit_images"}
 )
+
+
+def variable_env_key(key: str) -> str:
+    """The environment variable Airflow reads an Airflow variable from."""
+    return f"AIRFLOW_VAR_{key.upper()}"
+
+
+def connection_env_key(conn_id: str) -> str:
+    """The environment variable Airflow reads a connection from."""
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
 
 
 class TenantAirflow(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)
-    """Airflow variables (the platform adds artifactory_url, datakit_registry, environment, astronomer_namespace)"""
+    """Airflow variables, AIRFLOW_VAR_<KEY> in the deployment (the platform adds artifactory_url, datakit_registry,
+    environment, astronomer_namespace, datakit_images)"""
     # A bare `list` factory would also fit pydantic's overload for factories that take the data,
     # and the type checker could not tell the item type; naming it settles that.
     connections: list[AirflowConnection] = Field(default_factory=list[AirflowConnection])
@@ -413,7 +429,79 @@ class TenantAirflow(Model):
             if _SECRET_LOOKING.search(key):
                 raise FieldError(path, "looks like a secret; a stack file is plain text (and so is every render of "
                                  "it): keep it in the vault, not in config")
+        # Each becomes an environment variable of the deployment: Houston's naming rule applies.
+        names = [(f"variables.{key}", variable_env_key(key)) for key in self.variables]
+        names += [(f"connections[{i}].connId", connection_env_key(c.conn_id)) for i, c in enumerate(self.connections)]
+        seen: dict[str, str] = {}
+        for path, name in names:
+            problem = env_key_problem(name)
+            if problem:
+                raise FieldError(path, f"becomes the environment variable {problem}; use letters, digits and '_'")
+            if name in seen:
+                raise FieldError(path, f"becomes {name}, as {seen[name]} does; rename one")
+            seen[name] = path
         return self
+
+
+class PodResources(Model):
+    """CPU and memory of one pod (requests equal limits), converted to Houston's millicores and MiB."""
+
+    cpu: Quantity
+    """CPU per pod (Kubernetes quantity, whole millicores), e.g. 500m or 1"""
+    memory: Quantity
+    """memory per pod (Kubernetes quantity, whole MiB), e.g. 2Gi"""
+
+    @model_validator(mode="after")
+    def _houston_units(self) -> PodResources:
+        if parse_quantity(self.cpu) * 1000 % 1 or parse_quantity(self.cpu) <= 0:
+            raise FieldError("cpu", f"{self.cpu!r} is not a positive whole number of millicores (Houston takes "
+                             "millicores)")
+        if parse_quantity(self.memory) % 2**20 or parse_quantity(self.memory) <= 0:
+            raise FieldError("memory", f"{self.memory!r} is not a positive whole number of MiB (Houston takes MiB)")
+        return self
+
+    @property
+    def millicores(self) -> int:
+        return int(parse_quantity(self.cpu) * 1000)
+
+    @property
+    def mebibytes(self) -> int:
+        return int(parse_quantity(self.memory) / 2**20)
+
+
+class ReplicatedPodResources(PodResources):
+    replicas: PositiveInt = 1
+    """number of pods"""
+
+
+class TenantDeployment(Model):
+    """The tenant's Airflow deployment, managed through Houston (README, "Tenants' Airflow deployments")."""
+
+    label: NonEmptyStr | None = None
+    """label in the workspace (default: the tenant's name)"""
+    description: str | None = None
+    """description (default: "Airflow of <name>, managed by astronomer-platform")"""
+    executor: Literal["CeleryExecutor", "KubernetesExecutor", "LocalExecutor"] = "CeleryExecutor"
+    """Airflow executor"""
+    runtime_version: ReleaseVersion | None = None
+    """Astro Runtime version of the tenant's image (default: images.runtimeVersion)"""
+    scheduler: ReplicatedPodResources = ReplicatedPodResources(replicas=1, cpu="1", memory="2Gi")
+    """scheduler replicas and size"""
+    webserver: PodResources = PodResources(cpu="500m", memory="2Gi")
+    """webserver size"""
+    triggerer: ReplicatedPodResources = ReplicatedPodResources(replicas=1, cpu="500m", memory="1Gi")
+    """triggerer replicas and size"""
+    worker: PodResources = PodResources(cpu="1", memory="2Gi")
+    """size of each Celery worker (there are maxWorkers)"""
+
+    def shares(self, max_workers: int) -> list[ComponentShare]:
+        """What the program requests for the deployment, per component (the quota follows from it)."""
+        return [
+            ComponentShare(self.scheduler.replicas, self.scheduler.cpu, self.scheduler.memory),
+            ComponentShare(1, self.webserver.cpu, self.webserver.memory),
+            ComponentShare(self.triggerer.replicas, self.triggerer.cpu, self.triggerer.memory),
+            ComponentShare(max_workers, self.worker.cpu, self.worker.memory),
+        ]
 
 
 class TenantConfig(Model):
@@ -424,7 +512,7 @@ class TenantConfig(Model):
     image: ImageNameTag
     """Airflow deployment image name:tag inside the deployments repository"""
     max_workers: PositiveInt
-    """largest number of Airflow workers; sizes the default quota ceiling"""
+    """the deployment's Celery workers; with deployment sizes the quota ceiling"""
     datakits: list[Rfc1123Label] = Field(default_factory=list)
     """datakits the tenant may run (names under datakits)"""
     kerberos: TenantKerberos
@@ -436,11 +524,13 @@ class TenantConfig(Model):
     view_groups: list[IdpGroup] = Field(default_factory=list)
     """groups bound in the namespace to the platform's tenant view role (no write access to isolation objects)"""
     quota: TenantQuota | None = None
-    """explicit quota ceiling (default derived from maxWorkers)"""
+    """explicit quota ceiling (default derived from the deployment's resources)"""
     egress: list[EgressRule] = Field(default_factory=list[EgressRule])
     """extra egress allows (data sources)"""
     airflow: TenantAirflow = TenantAirflow()
-    """Airflow variables and connections"""
+    """Airflow variables and connections (the deployment's environment)"""
+    deployment: TenantDeployment = TenantDeployment()
+    """the tenant's Airflow deployment"""
     shard: Rfc1123Label | None = None
     """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects; its namespace stays here"""
 
@@ -464,17 +554,35 @@ class TenantConfig(Model):
             raise FieldError("namespace", f"{self.namespace!r} is a namespace Kubernetes itself uses; "
                              "a tenant needs its own")
         if self.quota is not None:
-            floor = platform_quota(self.max_workers)
+            floor = platform_quota(self.deployment.shares(self.max_workers))
             for resource in ("cpu", "memory"):
                 if parse_quantity(getattr(self.quota, resource)) < floor[resource]:
                     raise FieldError(
                         f"quota.{resource}",
-                        f"{getattr(self.quota, resource)!r} is below the platform's own quota for "
-                        f"{self.max_workers} workers ({floor[resource].normalize():f} "
+                        f"{getattr(self.quota, resource)!r} is below the platform's own quota for the "
+                        f"deployment with {self.max_workers} workers ({floor[resource].normalize():f} "
                         f"{'cores' if resource == 'cpu' else 'bytes'}); a tenant quota is a ceiling "
                         "above it, or restarts fail",
                     )
         return self
+
+
+class HoustonTimeouts(Model):
+    deploy_seconds: PositiveInt = 900
+    """how long a created or changed deployment may take to become HEALTHY"""
+    delete_seconds: PositiveInt = 600
+    """how long a hard-deleted deployment may stay listed"""
+    poll_interval_seconds: PositiveInt = 10
+    """seconds between status reads while waiting"""
+
+
+class HoustonConfig(Model):
+    """Houston, the platform's API, through which tenants' workspaces and deployments are managed."""
+
+    url: HoustonUrl | None = None
+    """GraphQL endpoint (default https://houston.<baseDomain>/v1); http only on 127.0.0.1 or localhost"""
+    timeouts: HoustonTimeouts = HoustonTimeouts()
+    """waits for Houston's asynchronous writes"""
 
 
 class StackConfig(Model):
@@ -496,6 +604,12 @@ class StackConfig(Model):
     """settings shared by every tenant namespace"""
     tenants: list[TenantConfig] = Field(default_factory=list[TenantConfig])
     """one entry per line of business"""
+    houston: HoustonConfig = HoustonConfig()
+    """the Houston API (API key: secret houstonApiKey)"""
+
+    @property
+    def houston_url(self) -> str:
+        return self.houston.url or f"https://houston.{self.platform.base_domain}/v1"
 
     @model_validator(mode="after")
     def _tenants_unless_allowed(self) -> StackConfig:

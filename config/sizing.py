@@ -1,20 +1,26 @@
-"""Tenant quota sizing in Astronomer Units (1 AU = 0.1 CPU and 384 MiB).
+"""Tenant quota sizing from the resources the program requests for the tenant's deployment.
 
 The platform sets its own quota for a deployment at twice its allocation (a restart briefly runs
-two schedulers and webservers). A tenant's quota is a ceiling above that, never a replacement:
-Kubernetes enforces every quota in a namespace, so a lower one breaks restarts.
+two of each pod). The allocation is what the program asks Houston for, per component, requests
+equal to limits: scheduler replicas x size, the webserver, triggerer replicas x size and maxWorkers
+x the worker size, plus an allowance for the pods the program does not size (statsd, redis,
+pgbouncer, flower). A tenant's quota is a ceiling above the platform's, never a replacement:
+Kubernetes enforces every quota in a namespace, so a lower one breaks restarts. The default ceiling
+leaves room for the tenant's own pods (datakits run as KubernetesPodOperator pods there):
+
+    platform quota = 2 x (sum of replicas x size + allowance)
+    default ceiling = 1.5 x platform quota
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
-AU_MILLICPU = 100
-AU_MEBIBYTES = 384
-# Largest allocation we expect: the fixed components (scheduler, webserver, triggerer, statsd,
-# redis, pgbouncer) at 50 AU plus every worker at 10 AU.
-BASE_COMPONENTS_AU = 50
-WORKER_AU = 10
+# The pods Houston sizes by itself: statsd, redis, pgbouncer and flower.
+SUPPORT_CPU = "1"
+SUPPORT_MEMORY = "2Gi"
 PLATFORM_QUOTA_FACTOR = 2
 CEILING_HEADROOM = Decimal("1.5")
 
@@ -22,6 +28,15 @@ _SUFFIXES = {
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
     "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
 }
+
+
+@dataclass(frozen=True)
+class ComponentShare:
+    """Pods of one component of a deployment: how many, and the CPU and memory of each (quantities)."""
+
+    replicas: int
+    cpu: str
+    memory: str
 
 
 def parse_quantity(text: str) -> Decimal:
@@ -32,17 +47,17 @@ def parse_quantity(text: str) -> Decimal:
     return Decimal(text)
 
 
-def _au(max_workers: int) -> int:
-    return BASE_COMPONENTS_AU + WORKER_AU * max_workers
+def platform_quota(shares: Sequence[ComponentShare]) -> dict[str, Decimal]:
+    """The platform's own quota for a deployment of these components: CPU cores and bytes."""
+    total = [*shares, ComponentShare(1, SUPPORT_CPU, SUPPORT_MEMORY)]
+    cpu = sum((share.replicas * parse_quantity(share.cpu) for share in total), Decimal(0))
+    memory = sum((share.replicas * parse_quantity(share.memory) for share in total), Decimal(0))
+    return {"cpu": cpu * PLATFORM_QUOTA_FACTOR, "memory": memory * PLATFORM_QUOTA_FACTOR}
 
 
-def platform_quota(max_workers: int) -> dict[str, Decimal]:
-    """What the platform itself may set for the largest deployment: CPU cores and bytes."""
-    au = _au(max_workers) * PLATFORM_QUOTA_FACTOR
-    return {"cpu": Decimal(au * AU_MILLICPU) / 1000, "memory": Decimal(au * AU_MEBIBYTES * 2**20)}
-
-
-def quota_ceiling(max_workers: int) -> dict[str, str]:
+def quota_ceiling(shares: Sequence[ComponentShare]) -> dict[str, str]:
     """Default tenant ceiling: 1.5 times the platform's own quota, as Kubernetes quantities."""
-    au = int(_au(max_workers) * PLATFORM_QUOTA_FACTOR * CEILING_HEADROOM)
-    return {"cpu": f"{au * AU_MILLICPU}m", "memory": f"{au * AU_MEBIBYTES}Mi"}
+    floor = platform_quota(shares)
+    millicores = int(floor["cpu"] * CEILING_HEADROOM * 1000)
+    mebibytes = int(floor["memory"] * CEILING_HEADROOM / 2**20)
+    return {"cpu": f"{millicores}m", "memory": f"{mebibytes}Mi"}

@@ -150,7 +150,6 @@ def replay_program(registrations: list[engine.Registration]) -> Program:
         for r in registrations:
             if not r.custom:
                 continue
-            keywords = _keywords(r.type)
             provider = r.type.startswith("pulumi:providers:")
             inputs = {_snake_case(key): _as_input(engine.provider_input(value) if provider else value)
                       for key, value in r.inputs.items()}
@@ -171,6 +170,12 @@ def replay_program(registrations: list[engine.Registration]) -> Program:
                 replace_with=resources(r.replace_with),
                 hide_diffs=list(r.hide_diffs),
             )
+            if r.type.startswith("pulumi-python:dynamic"):
+                # A dynamic provider's resource (the Houston ones) has no SDK class: its wire inputs as they were.
+                replayed[r.urn] = pulumi.CustomResource(r.type, r.name, {k: _as_input(v) for k, v in r.inputs.items()},
+                                                        opts)
+                continue
+            keywords = _keywords(r.type)
             kwargs = {key: value for key, value in inputs.items() if key in keywords}
             made = replayed[r.urn] = sdk_class(r.type)(r.name, opts=opts, **kwargs)
             if isinstance(made, pulumi.ProviderResource):

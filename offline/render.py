@@ -21,10 +21,11 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
+from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from config.errors import ConfigError, StackFileError
 from config.stack_file import read
 from offline import engine
@@ -32,6 +33,8 @@ from offline.diff import field_changes
 from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
+# A dynamic provider's serialized class, which the SDK passes as an input: code, not desired state.
+_DYNAMIC_PROVIDER_INPUT = "__provider"
 
 
 def api_version(type_token: str) -> tuple[str, str]:
@@ -98,6 +101,15 @@ def offline_placeholders(recording: engine.Recording, probe: engine.Recording) -
     return [change.path for change in field_changes(recording.outputs, probe.outputs)]
 
 
+def _inputs(registration: engine.Registration) -> dict[str, Any]:
+    """The redacted inputs, without the dynamic provider's serialized class and the outputs a dynamic
+    resource declares as empty inputs."""
+    inputs = cast(dict[str, Any], engine.redact(registration.inputs))
+    if registration.type.startswith("pulumi-python:dynamic"):
+        return {k: v for k, v in inputs.items() if k != _DYNAMIC_PROVIDER_INPUT and v is not None}
+    return inputs
+
+
 def render_files(recording: engine.Recording, stack: str, placeholders: list[str] | None = None) -> dict[str, str]:
     """Relative path -> file content for everything a render writes."""
     files: dict[str, str] = {"render.json": dump_json({"stack": stack})}
@@ -105,7 +117,7 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     # Only the aliases the program declared: the SDK's own API-version aliases would be noise.
     files["plan.json"] = dump_json([
         {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect,
-         "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases, "inputs": engine.redact(r.inputs)}
+         "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases, "inputs": _inputs(r)}
         for r in ordered
     ])
     # The placeholder list sorts first: a reader meets it before the values it qualifies.
@@ -122,6 +134,9 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
         files[f"helm/{name}/release.yaml"] = dump_yaml(inputs)
     for image in recording.of_type(IMAGE_TYPE):
         files[f"images/{image.name}.yaml"] = dump_yaml(engine.redact(image.inputs))
+    # Each tenant's Houston workspace and deployment as the provider receives them.
+    for resource in recording.of_type(WORKSPACE_TYPE) + recording.of_type(DEPLOYMENT_TYPE):
+        files[f"houston/{resource.name}.yaml"] = dump_yaml(_inputs(resource))
     return files
 
 
@@ -151,7 +166,8 @@ def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
     staging.rename(out)
     kinds = len(recording.kubernetes_objects())
     print(f"rendered stack {stack} to {out}: {len(recording.resources)} resources, {kinds} manifests, "
-          f"{len(recording.of_type(RELEASE_TYPE))} Helm release, {len(recording.of_type(IMAGE_TYPE))} image builds")
+          f"{len(recording.of_type(RELEASE_TYPE))} Helm release, {len(recording.of_type(IMAGE_TYPE))} image builds, "
+          f"{len(recording.of_type(DEPLOYMENT_TYPE))} Airflow deployments")
     return 0
 
 

@@ -34,6 +34,7 @@ TEST_SECRETS = {
     "artifactoryPassword": "artifactory-PASSWORD-7f3a",
     "databaseConnection": "postgres://astro:DB-PASSWORD-91c2@db.corp.company.com:5432",
     "delineaPassword": "delinea-PASSWORD-55e0",
+    "houstonApiKey": "houston-APIKEY-3b9d",
 }
 
 
@@ -110,8 +111,7 @@ def tenant_args(**changes: Any) -> TenantArgs:
         pod_security=BASELINE, protect_namespace=False,
         egress=(EgressAllow(("10.0.0.10/32",), (("TCP", 88), ("UDP", 88))),),
         quota=QuotaCeiling("10", "32Gi"), role_groups={"admin": ("team-a-admins",)}, krb5=KRB5,
-        cache_mount_path="/krb5/cache", deployment_image="registry.test/deployments/team-a:1",
-        airflow_variables={"environment": "test"}, airflow_connections={}, datakit_images={},
+        cache_mount_path="/krb5/cache", datakit_images={},
     )
     return dataclasses.replace(args, **changes)
 

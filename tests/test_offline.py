@@ -176,7 +176,8 @@ def test_diff_shows_a_removed_tenant_and_a_protection_change(renders, tmp_path):
     diff = diff_render("dev", renders / "dev", tmp_path / "head")
     assert diff.removed and all("analytics" in r["urn"] for r in diff.removed)
     protected = [r["urn"] for r, changes in diff.changed if "options.protect" in [c.path for c in changes]]
-    assert sorted(urn.rsplit("::", 1)[1] for urn in protected) == ["finance-namespace", "marketing-namespace"]
+    assert sorted(urn.rsplit("::", 1)[1] for urn in protected) == [
+        f"{tenant}-{part}" for tenant in ("finance", "marketing") for part in ("deployment", "namespace", "workspace")]
     assert "`options.protect`: `false` → `true`" in markdown([diff])
 
 

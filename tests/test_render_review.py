@@ -149,7 +149,10 @@ def test_a_variant_file_renders_under_the_stack_name_and_diffs_without_urn_noise
     [(name, _, _)] = stacks(dev_render, tmp_path / "variant")
     diff = diff_render(name, dev_render, tmp_path / "variant")
     assert not diff.added and not diff.removed
-    assert {r["name"] for r, _ in diff.changed} == {"finance-quota"}
+    assert {r["name"] for r, _ in diff.changed} == {"finance-quota", "finance-deployment"}
+    # The deployment's spec shows field by field: its worker count.
+    deployment = next(changes for r, changes in diff.changed if r["name"] == "finance-deployment")
+    assert [(c.path, c.base, c.head) for c in deployment] == [("sizing.workers", 10, 12)]
     assert markdown([diff]).splitlines()[2] == "### Stack `dev`"
 
 
@@ -188,7 +191,10 @@ def test_an_empty_side_still_reports_the_stack_as_new(dev_render, tmp_path, caps
 
 def test_outputs_json_lists_the_values_the_offline_engine_invents(dev_render):
     written = json.loads((dev_render / "outputs.json").read_text())
-    assert written["offlinePlaceholders"] == ["releaseStatus"]
+    # Houston's ids of each tenant's workspace and deployment exist only once Houston made them.
+    houston_ids = [f"airflowDeployments.{tenant}.{key}" for tenant in ("analytics", "finance", "marketing")
+                   for key in ("deploymentId", "workspaceId")]
+    assert written["offlinePlaceholders"] == [*houston_ids, "releaseStatus"]
     assert written["outputs"]["releaseStatus"] == "deployed"
     assert written["outputs"]["platformNamespace"] == "astronomer"
 

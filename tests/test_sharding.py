@@ -10,6 +10,7 @@ import pulumi
 import pytest
 
 from components.tenant_document import tenant_args, tenant_document
+from components.tenant_specs import EgressAllow
 from config.errors import ConfigError
 from config.shard import SHARD_PROJECT, SHARDS_OUTPUT
 from offline import engine
@@ -75,7 +76,7 @@ def test_the_tenant_document_survives_a_stack_output():
 
     def build(opts: pulumi.ResourceOptions) -> None:
         original = tenant_document(tenant_args_builder(
-            airflow_connections={"db": {"conn_type": "mssql", "port": 1433}}))
+            egress=(EgressAllow(("10.50.1.0/24",), (("TCP", 1433),)),)))
         # A stack output carries every number as a double.
         as_exported = json.loads(json.dumps(original), parse_int=float)
         documents.extend([original, tenant_document(tenant_args(as_exported))])
@@ -83,4 +84,4 @@ def test_the_tenant_document_survives_a_stack_output():
     run_components(build)
     original, rebuilt = documents
     assert rebuilt == original
-    assert json.dumps(rebuilt["airflowConnections"]) == '{"db": {"conn_type": "mssql", "port": 1433}}'
+    assert json.dumps(rebuilt["egress"]) == '[{"cidrs": ["10.50.1.0/24"], "ports": [["TCP", 1433]]}]'

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from config.sizing import platform_quota, quota_ceiling
+from config.models import TenantDeployment
+from config.sizing import ComponentShare, platform_quota, quota_ceiling
 from config.stack_file import validate_file
 from offline import engine
 from offline.synthetic import synthetic_tenants
@@ -35,10 +36,11 @@ def test_every_tenant_gets_its_objects(recordings, stack):
             ("NetworkPolicy", "default-deny"), ("NetworkPolicy", "tenant-allow"),
             ("ResourceQuota", "tenant-ceiling"), ("RoleBinding", "tenant-admin"),
             ("ConfigMap", "kerberos-mount-config"), ("ConfigMap", "krb5-config"), ("Secret", "kerberos-ccache"),
-            ("ConfigMap", "airflow-settings"), ("ConfigMap", "datakits"),
+            ("ConfigMap", "datakits"),
             ("Role", "kerberos-ccache-writer"), ("RoleBinding", "kerberos-ccache-writer"),
         }
         assert expected <= set(objects), (tenant.name, expected - set(objects))
+        assert ("ConfigMap", "airflow-settings") not in objects  # retired: the deployment's environment holds it
         assert not any(kind == "LimitRange" for kind, _ in objects)
         for (kind, name), inputs in objects.items():
             labels = inputs["metadata"]["labels"]
@@ -88,10 +90,12 @@ def test_network_policies(recordings):
 
 def test_quota_is_a_ceiling_above_the_platform(recordings):
     dev = tenant_objects(recordings["dev"], "airflow-finance")[("ResourceQuota", "tenant-ceiling")]["spec"]["hard"]
-    assert dev["requests.cpu"] == dev["limits.cpu"] == quota_ceiling(10)["cpu"] == "45000m"
-    assert dev["requests.memory"] == quota_ceiling(10)["memory"] == "172800Mi"
+    # finance: 10 workers, default sizes (scheduler 1 CPU/2Gi, webserver 0.5/2Gi, triggerer 0.5/1Gi, worker 1/2Gi)
+    # plus the allowance (1 CPU/2Gi): 13 CPU and 27Gi, doubled by the platform, times 1.5.
+    assert dev["requests.cpu"] == dev["limits.cpu"] == "39000m"
+    assert dev["requests.memory"] == dev["limits.memory"] == f"{27 * 2 * 3 // 2 * 1024}Mi"
     assert dev["services.loadbalancers"] == "0" and dev["services.nodeports"] == "0"
-    assert platform_quota(10)["cpu"] * 1000 < 45000
+    assert platform_quota(TenantDeployment().shares(10))["cpu"] == 26
     prod = tenant_objects(recordings["prod"], "airflow-finance")[("ResourceQuota", "tenant-ceiling")]["spec"]["hard"]
     assert prod["limits.cpu"] == "40" and prod["limits.memory"] == "160Gi"
 
@@ -126,17 +130,8 @@ def test_kerberos_wiring(recordings):
         assert "keytab" not in text.lower() and "delinea" not in text.lower()
 
 
-def test_airflow_settings_and_datakits(recordings):
+def test_datakits(recordings):
     objects = tenant_objects(recordings["dev"], "airflow-finance")
-    settings = objects[("ConfigMap", "airflow-settings")]["data"]
-    variables = json.loads(settings["variables.json"])
-    assert variables == {"cost_center": "FIN-001", "artifactory_url": "https://artifactory.company.com",
-                         "datakit_registry": "artifactory.company.com/datakits", "environment": "dev",
-                         "astronomer_namespace": "astronomer"}
-    connections = json.loads(settings["connections.json"])
-    assert connections == {"finance_sqlserver": {"conn_type": "mssql", "host": "sqlfin01.corp.company.com",
-                                                 "port": 1433, "schema": "finance"}}
-    assert settings["deployment_image"] == "artifactory.company.com/deployments/finance-airflow:2024.06.1"
     assert objects[("ConfigMap", "datakits")]["data"] == {
         "sqlserver-bronze": "artifactory.company.com/datakits/sqlserver-bronze:1.3.0",
         "oracle-bronze": "artifactory.company.com/datakits/oracle-bronze:2.0.1",
@@ -172,5 +167,7 @@ def test_adding_a_tenant_changes_no_other_tenant(document):
 
 
 def test_quota_ceiling_formula():
-    assert quota_ceiling(1) == {"cpu": f"{int((50 + 10) * 2 * 1.5) * 100}m", "memory": f"{180 * 384}Mi"}
-    assert quota_ceiling(5)["cpu"] == "30000m"
+    shares = [ComponentShare(2, "500m", "1Gi"), ComponentShare(3, "2", "4Gi")]
+    # (2 x 0.5 + 3 x 2 + 1 allowance) CPU x 2 x 1.5; (2 x 1 + 3 x 4 + 2 allowance) Gi x 2 x 1.5
+    assert quota_ceiling(shares) == {"cpu": f"{8 * 3 * 1000}m", "memory": f"{16 * 3 * 1024}Mi"}
+    assert platform_quota(shares) == {"cpu": 16, "memory": 32 * 2**30}
