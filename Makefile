@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: help test lint render diff bench e2e clean
+.PHONY: help test lint render diff bench e2e images-lock mirror vet clean
 
 # pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
@@ -23,6 +23,7 @@ help: ## list the targets
 # are installed when missing if make runs as root, otherwise named.
 test: $(VENV)/.installed ## ruff and the whole test suite
 	@$(PY) -m e2e.build_tools --system-packages
+	@$(PY) -m vetting.tools regctl
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -51,6 +52,19 @@ bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tena
 # install` first, then a build from source); E2E_ARGS=--help for the options, --allow-blocked in CI.
 e2e: $(VENV)/.installed ## the program under the real engine against a local control plane
 	$(PY) -m e2e.run $(E2E_ARGS)
+
+# Image vetting (README, "Image vetting for the security team"). STACKS limits the stacks (default all).
+# images-lock needs the pinned chart: CHART=<chart directory>, platform.chartPath, or the stack's
+# Artifactory Helm repository (ARTIFACTORY_PASSWORD); vet and mirror need Artifactory and the upstreams.
+VETTING_STACKS = $(foreach stack,$(STACKS),--stack $(stack))
+images-lock: $(VENV)/.installed ## write locks/<stack>.json from the pinned chart: [CHART=<dir>] [STACKS=dev]
+	$(PY) -m vetting lock $(VETTING_STACKS)$(if $(CHART), --chart $(CHART))
+
+vet: $(VENV)/.installed ## scan gate on every locked image; reports in build/vetting-reports
+	$(PY) -m vetting vet $(VETTING_STACKS)
+
+mirror: $(VENV)/.installed ## scan gate, then copy what Artifactory lacks and record digests in the locks
+	$(PY) -m vetting mirror $(VETTING_STACKS)
 
 clean: ## remove the virtualenv and the renders
 	rm -rf $(VENV) rendered *.egg-info

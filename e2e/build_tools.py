@@ -47,7 +47,9 @@ PLUGIN_INSTALL_TIMEOUT = 120
 # Debian package of each command the harness and the ticket manager's tests (a throwaway realm:
 # tests/test_kerberos_manager_kdc.py) run, installed by ensure_system_packages.
 SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl", "krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc",
-                   "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "klist": "krb5-user"}
+                   "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "klist": "krb5-user",
+                   # the image vetting tests' two local registries (tests/test_vetting_*.py)
+                   "docker-registry": "docker-registry", "htpasswd": "apache2-utils"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,13 @@ TOOLS = (
     # cannot check it.
     Tool("pulumi", PULUMI_VERSION, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", "pulumi",
          ldflags=f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}"),
+)
+# Image vetting's copy tool and the Helm that lists the chart's images (vetting/tools.py builds them on
+# demand, not the end-to-end test); their wrapper modules live in vetting/tools/.
+VETTING_TOOLS = (
+    Tool("regctl", "v0.11.7", "github.com/regclient/regclient/cmd/regctl", "../../vetting/tools/regctl"),
+    Tool("helm", "v3.17.3", "helm.sh/helm/v3/cmd/helm", "../../vetting/tools/helm",
+         ldflags="-X helm.sh/helm/v3/internal/version.version=v3.17.3"),
 )
 # No wrapper module: see _build_provider.
 PROVIDER = Tool("pulumi-resource-kubernetes", PROVIDER_VERSION, f"{PROVIDER_MODULE}/cmd/pulumi-resource-kubernetes",

@@ -1,0 +1,5 @@
+import sys
+
+from vetting.cli import main
+
+sys.exit(main())
