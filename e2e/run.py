@@ -13,7 +13,10 @@ and a passphrase secrets provider in a temporary directory:
 Independently of the engine, the objects the program declares (rendered under the mock engine) are
 applied to the same API server, which validates them as it would Pulumi's requests, re-applied
 (no change), used by the Kerberos ticket manager as its declared ServiceAccount
-(``e2e.ticket_manager``) and deleted (namespaces finalize). Every step prints its wall time. A step that needs
+(``e2e.ticket_manager``) and deleted (namespaces finalize). The tenants' Houston resources run alone
+under the real engine against the Houston stand-in (``e2e.houston_steps``: up, no-op preview, an
+update in place, destroy); the whole program's stack points its ``houston.url`` at a stand-in too.
+Every step prints its wall time. A step that needs
 a tool this machine cannot build is reported as BLOCKED with the reason; the run then exits 3
 (``--allow-blocked``: 0) after running everything else.
 """
@@ -37,7 +40,7 @@ import yaml
 
 from config.loader import PROJECT
 from config.stack_file import document
-from e2e import build_tools, declared, ticket_manager
+from e2e import build_tools, declared, houston_steps, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
 from e2e.program import SKIP_AWAIT, program
@@ -64,10 +67,15 @@ def dev_document() -> dict[str, Any]:
     return document(ROOT / "Pulumi.dev.yaml")
 
 
+# The Houston stand-in the whole program's stack talks to (set once it runs).
+HOUSTON = {"url": "http://127.0.0.1:9/v1"}
+
+
 def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
                  protect: bool = True) -> dict[str, Any]:
-    """The dev stack's config, pointed at the local cluster and the local test chart."""
+    """The dev stack's config, pointed at the local cluster, the local test chart and the Houston stand-in."""
     document = copy.deepcopy(dev_document())
+    document["houston"] = {"url": HOUSTON["url"], "timeouts": {"deploySeconds": 60, "pollIntervalSeconds": 1}}
     document["environment"] = STACK
     document["kubernetes"] = {"kubeconfig": str(kubeconfig)}
     chart_version = yaml.safe_load((TEST_CHART / "Chart.yaml").read_text())["version"]
@@ -96,7 +104,19 @@ def fake_secrets() -> dict[str, str]:
         "artifactoryPassword": token.token_hex(12),
         "databaseConnection": f"postgres://astro:{token.token_hex(12)}@db.invalid:5432",
         "delineaPassword": token.token_hex(12),
+        "houstonApiKey": token.token_hex(16),
     }
+
+
+def houston_standin(secrets: dict[str, str], scales: list[int]) -> Any:
+    """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
+    from houston_standin.server import HoustonStandin
+
+    tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
+    pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
+    teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
+    # One status read to HEALTHY: the no-op preview timings stay about the engine, not the stand-in.
+    return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=1)
 
 
 # --- the live API ---------------------------------------------------------------------------
@@ -152,8 +172,11 @@ class Engine:
             # installed or built, found on PATH.
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         }
+        # The Houston resources' dynamic provider runs as a plugin of its own.
+        plugin = houston_steps.plugin_env(workdir / "bin")
         tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
-        os.environ["PATH"] = os.pathsep.join([*tool_dirs, os.environ["PATH"]])
+        os.environ["PATH"] = os.pathsep.join([*tool_dirs, plugin["PATH"]])
+        self.env["PYTHONPATH"] = plugin["PYTHONPATH"]
         self.stack = auto.create_stack(
             STACK, project_name=PROJECT, program=program,
             opts=auto.LocalWorkspaceOptions(work_dir=str(self.project), env_vars=self.env,
@@ -514,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
             with report.step("build tools (cached)"):
                 box = build_tools.ensure_tools()
             unavailable = box.blocked
+            houston_steps.steps(report, box.paths.get("pulumi"))
             run_with_cluster(report, box, scales)
         except Exception:
             failed = True
@@ -540,18 +564,27 @@ def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]
         report.results.append(("start control plane", "ok", time.monotonic() - started))
         print(f"step 'start control plane' ok seconds={time.monotonic() - started:.1f} ({cluster.server})")
         secrets = fake_secrets()
-        api_steps(report, api, cluster, secrets)
-        if "pulumi" in box.blocked:
-            for name in ENGINE_STEPS:
-                report.blocked(name, "no pulumi CLI (why: at the end)")
-            return
-        with report.step("pulumi stack init (file backend, passphrase)"):
-            engine = Engine(cluster.workdir, box, secrets)
-        engine_config_steps(report, engine, cluster)
-        if "pulumi-resource-kubernetes" in box.blocked:
-            engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (why: at the end)")
-        else:
-            engine_steps(report, engine, api, cluster, secrets, scales)
+        standin = houston_standin(secrets, scales)
+        with standin.running() as url:
+            HOUSTON["url"] = url
+            cluster_steps(report, box, api, cluster, secrets, scales)
+
+
+def cluster_steps(report: Report, box: build_tools.Toolbox, api: Api, cluster: Cluster, secrets: dict[str, str],
+                  scales: list[int]) -> None:
+    """Everything that needs the control plane (and, from the engine steps on, the Houston stand-in)."""
+    api_steps(report, api, cluster, secrets)
+    if "pulumi" in box.blocked:
+        for name in ENGINE_STEPS:
+            report.blocked(name, "no pulumi CLI (why: at the end)")
+        return
+    with report.step("pulumi stack init (file backend, passphrase)"):
+        engine = Engine(cluster.workdir, box, secrets)
+    engine_config_steps(report, engine, cluster)
+    if "pulumi-resource-kubernetes" in box.blocked:
+        engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (why: at the end)")
+    else:
+        engine_steps(report, engine, api, cluster, secrets, scales)
 
 
 if __name__ == "__main__":
