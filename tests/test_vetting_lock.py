@@ -15,7 +15,9 @@ from tests.helpers import STACKS, stack_document
 from vetting import chart_images
 from vetting.chart_values import fingerprint, upstream_values
 from vetting.check import problems
+from vetting.credentials import CredentialsError, artifactory_login
 from vetting.derive import LockError, derive
+from vetting.helm import HelmError, chart_directory
 from vetting.lockfile import Entry, from_json, load, path_for, to_json
 from vetting.render_view import StackRender, dockerfile_bases, render_stack
 
@@ -164,3 +166,24 @@ def test_dockerfile_bases_substitute_args_and_skip_stages():
                   "RUN true\nFROM --platform=linux/amd64 build\nFROM $REGISTRY_HOST/astronomer/ap-base:1\n")
     assert dockerfile_bases(dockerfile, {"REGISTRY_HOST": "artifactory.company.com"}) == [
         "artifactory.company.com/astronomer/python:3.11-slim", "artifactory.company.com/astronomer/ap-base:1"]
+
+
+def test_a_local_chart_of_another_version_is_refused(tmp_path):
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: astronomer\nversion: 2.0.3\n")
+    with pytest.raises(HelmError, match=r"holds chart version 2.0.3, the stack pins 2.1.0"), \
+            chart_directory(Path("helm"), "2.1.0", tmp_path, "https://unused.example.com", None):
+        pass
+
+
+def test_credentials_come_from_the_environment_and_are_never_shown(monkeypatch):
+    monkeypatch.setenv("ARTIFACTORY_PASSWORD", "s3cret-value")
+    monkeypatch.delenv("ARTIFACTORY_USERNAME", raising=False)
+    login = artifactory_login("dev", "svc-astronomer-dev")
+    assert (login.username, login.password) == ("svc-astronomer-dev", "s3cret-value")
+    assert "s3cret-value" not in repr(login)
+    monkeypatch.setenv("ARTIFACTORY_USERNAME", "mirror-bot")
+    assert artifactory_login("dev", "svc-astronomer-dev").username == "mirror-bot"
+    monkeypatch.delenv("ARTIFACTORY_PASSWORD")
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI to ask for the stack's secret
+    with pytest.raises(CredentialsError, match="set ARTIFACTORY_PASSWORD"):
+        artifactory_login("dev", "svc-astronomer-dev")

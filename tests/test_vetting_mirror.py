@@ -346,3 +346,10 @@ def test_cli_mirror_reports_progress_fails_by_name_and_records_digests(registrie
     with session(tools.ensure("regctl"), _access(upstream, artifactory)) as regctl:
         assert all(e.digest == regctl.digest(e.source) == regctl.digest(e.destination) for e in recorded.entries)
     print(second.stdout.splitlines()[-1])
+
+    # `make vet` rescans every source whatever Artifactory holds: under the HIGH gate each one fails by name.
+    vetted = _cli([*args[:2], "vet", *args[3:-1], str(DATA / "gate-high.yaml")], env)
+    assert vetted.returncode == 1
+    for entry in entries:
+        assert f"FAILED {entry.source}: CVE-2099-0001 HIGH in demo-lib 1.0-1, fixed in 1.0-2" in vetted.stderr
+    assert len(list((tmp_path / "reports" / "dev").glob("*.json"))) == len(entries)
