@@ -245,12 +245,7 @@ class DeploymentProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client = _client(props)
-        try:
-            found = next((d for d in client.deployments(str(props["workspace_id"])) if d.id == id_), None)
-        except HoustonError as error:
-            if not _not_found(error):  # the workspace itself is gone
-                raise
-            found = None
+        found = self._find(client, id_, str(props["workspace_id"]))
         if found is None:
             return ReadResult("", {})
         variables = client.variables(id_, found.release_name)
@@ -295,6 +290,14 @@ class DeploymentProvider(ResourceProvider):
         status = self._wait(client, id_, spec, news) if wrote else str(olds.get("status") or "")
         return UpdateResult(self._outputs(news, spec, salt, status, str(olds.get("cluster_id") or "") or None))
 
+    def _find(self, client: HoustonClient, deployment_id: str, workspace_id: str) -> DeploymentRecord | None:
+        try:
+            return next((d for d in client.deployments(workspace_id) if d.id == deployment_id), None)
+        except HoustonError as error:
+            if _not_found(error):  # the workspace is gone, and the deployment with it
+                return None
+            raise
+
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client = _client(props)
         label = str(props.get("label"))
@@ -306,7 +309,7 @@ class DeploymentProvider(ResourceProvider):
             raise
         timeout = float(props["delete_timeout_seconds"])
         started = time.monotonic()
-        while any(d.id == id_ for d in client.deployments(str(props["workspace_id"]))):
+        while self._find(client, id_, str(props["workspace_id"])) is not None:
             waited = time.monotonic() - started
             if waited >= timeout:
                 raise HoustonError(f"deployment {label!r} is still listed {timeout:.0f} s after its hard delete "

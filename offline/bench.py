@@ -43,7 +43,8 @@ from offline import engine
 from offline.engine import PROGRAM
 from offline.synthetic import synthetic_tenants
 
-SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y"}
+SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y",
+           "houstonApiKey": "z"}
 Program = Callable[[], None]
 Make = Callable[[str, pulumi.ResourceOptions], pulumi.Resource]
 

@@ -200,3 +200,14 @@ def test_a_secret_value_is_diffed_by_its_hash(standin: tuple[HoustonStandin, str
     assert not DeploymentProvider().diff("x", outs, props).changes
     rotated = {**props, "secret_environment": {"AIRFLOW_CONN_DB": "rotated"}}
     assert DeploymentProvider().diff("x", outs, rotated).changes
+
+
+def test_a_deployment_whose_workspace_is_gone_reads_as_deleted(standin: tuple[HoustonStandin, str]) -> None:
+    houston, url = standin
+    workspace = WorkspaceProvider().create(_workspace_props(url))
+    created = DeploymentProvider().create(_deployment_props(url, workspace.id))
+    _client(url).delete_deployment(created.id)
+    _client(url).delete_workspace(workspace.id)
+    assert DeploymentProvider().read(created.id, created.outs or {}).id == ""
+    DeploymentProvider().delete(created.id, created.outs or {})  # already gone: nothing to do
+    assert houston.state.deployments == {}
