@@ -18,7 +18,7 @@ from vetting.check import problems
 from vetting.credentials import CredentialsError, artifactory_login
 from vetting.derive import LockError, derive
 from vetting.helm import HelmError, chart_directory
-from vetting.lockfile import Entry, from_json, load, path_for, to_json
+from vetting.lockfile import Entry, from_json, load, path_for, save, to_json
 from vetting.render_view import StackRender, dockerfile_bases, render_stack
 
 
@@ -187,3 +187,12 @@ def test_credentials_come_from_the_environment_and_are_never_shown(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # no pulumi CLI to ask for the stack's secret
     with pytest.raises(CredentialsError, match="set ARTIFACTORY_PASSWORD"):
         artifactory_login("dev", "svc-astronomer-dev")
+
+
+def test_saved_lock_is_readable_by_all_and_complete(tmp_path):
+    lock = load(path_for("dev"))
+    target = path_for("dev", tmp_path / "locks")
+    save(lock, target)
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert load(target) == lock
+    assert [p.name for p in target.parent.iterdir()] == ["dev.json"], "no partial file left behind"

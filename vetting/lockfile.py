@@ -94,4 +94,5 @@ def save(lock: Lock, path: Path) -> None:
     handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     with os.fdopen(handle, "w") as out:
         out.write(to_json(lock))
+    os.chmod(partial, 0o644)  # mkstemp makes it private; the lock is a committed, public file
     os.replace(partial, path)
