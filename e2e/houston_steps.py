@@ -6,6 +6,7 @@ passphrase), against the Houston stand-in (``houston_standin``) on 127.0.0.1:
 
   pulumi up -> the stand-in holds a HEALTHY deployment with the image, sizing and environment;
   pulumi preview -> no changes; a change of workers and a variable -> one update in place;
+  the deployment deleted in Houston -> pulumi refresh drops it, pulumi up creates it again;
   pulumi destroy -> nothing left in the stand-in, the namespace back in the pool, an empty state.
 
 The engine runs a dynamic provider through the plugin ``pulumi-resource-pulumi-python``, which the
@@ -37,7 +38,7 @@ NAMESPACE = "airflow-e2e"
 TEAM = "astro-e2e-admins"
 SECRET_PASSWORD = f"e2e-PASSWORD-{token.token_hex(4)}"
 STEPS = ("houston: pulumi up", "houston: pulumi preview (no changes)", "houston: update in place",
-         "houston: pulumi destroy (clean)")
+         "houston: refresh after an out-of-band delete", "houston: pulumi destroy (clean)")
 
 
 def write_launcher(bin_dir: Path) -> Path:
@@ -193,16 +194,26 @@ def _steps(report: Report, pulumi_bin: Path) -> None:
             leaked = _plain_secrets_in(engine.state_text(), api_key)
             expect(not leaked, f"the state holds {leaked} in plain text")
             print(f"    changes: {changes}")
+        with report.step("houston: refresh after an out-of-band delete"):
+            client = HoustonClient(Connection(url, api_key, attempts=1))
+            client.delete_deployment(deployment.id)
+            engine.stack.refresh(color="never")
+            urns = [r["urn"] for r in engine.stack.export_stack().deployment.get("resources") or []]
+            expect(not any(urn.endswith("::e2e-deployment") for urn in urns), "refresh kept the deleted deployment")
+            changes = engine.up()
+            expect(changes.get("create") == 1, f"up did not create the deployment again: {changes}")
+            [deployment] = state.live()
+            print(f"    refresh dropped the deployment; up created {deployment.id} ({deployment.status})")
         with report.step("houston: pulumi destroy (clean)"):
             engine.stack.destroy(color="never", on_output=_indent)
             expect(not state.deployments and not state.workspaces, "the stand-in still holds resources")
-            client = HoustonClient(Connection(url, api_key, attempts=1))
             free = client.available_namespaces(client.cluster_id())
             expect(NAMESPACE in free, f"the namespace is not back in the pool: {free}")
             resources = engine.stack.export_stack().deployment.get("resources") or []
             expect(not resources, f"{len(resources)} resources left in the state")
-            deletes = [q for q, _ in state.requests if "deleteDeployment" in q]
-            expect(len(deletes) == 1, "one hard delete expected")
+            deletes = [variables for query, variables in state.requests if "deleteDeployment" in query]
+            expect(len(deletes) == 2 and all(v.get("deploymentHardDelete") is True for v in deletes),
+                   f"hard deletes expected (the out-of-band one and destroy's): {deletes}")
 
 
 def main() -> int:

@@ -90,10 +90,15 @@ def test_lifecycle_create_read_update_replace_delete(standin: tuple[HoustonStand
     # Immutable: the namespace, the release name and the workspace replace (delete first: both are unique).
     moved = deployments.diff(created.id, updated, {**bigger, "namespace": "airflow-b"})
     assert moved.replaces == ["namespace"] and moved.delete_before_replace
-
+    # The engine replaces as the diff says: delete, then create in the new namespace.
     deployments.delete(created.id, updated)
     assert created.id not in houston.state.deployments
     assert "airflow-a" in _client(url).available_namespaces(_client(url).cluster_id())
+    replaced = deployments.create({**bigger, "namespace": "airflow-b"})
+    assert houston.state.deployments[replaced.id].namespace == "airflow-b"
+
+    deployments.delete(replaced.id, replaced.outs or {})
+    assert houston.state.deployments == {}
     workspaces.delete(workspace.id, workspace.outs)
     assert houston.state.workspaces == {}
 
