@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,16 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
         expect(error.status == 403, f"refused with {error.status}, not 403: {message}")
         return message
     raise CheckFailedError("the request was allowed")
+
+
+def file_backend_env(workdir: Path) -> dict[str, str]:
+    """A Pulumi CLI environment of its own under ``workdir``: a file backend in ``state/`` (which
+    must exist), a fresh passphrase, no update checks and no plugin downloads (the plugins are the
+    ones the harness built, found on PATH)."""
+    return {
+        "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
+        "PULUMI_HOME": str(workdir / "pulumi-home"),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from e2e.harness import CheckFailedError, Report, expect
+from e2e.harness import CheckFailedError, Report, expect, file_backend_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "astronomer-houston-e2e"
@@ -94,11 +94,7 @@ class HoustonStack:
         (workdir / "state").mkdir()
         plugin = plugin_env(workdir / "bin")
         self.env = {
-            "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": token.token_urlsafe(24),
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **file_backend_env(workdir),
             "PYTHONPATH": plugin["PYTHONPATH"],
             "PATH": os.pathsep.join([str(pulumi_bin.parent), plugin["PATH"]]),
         }

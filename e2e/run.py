@@ -42,7 +42,7 @@ from config.loader import PROJECT
 from config.stack_file import document
 from e2e import build_tools, declared, houston_steps, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
-from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
+from e2e.harness import Api, CheckFailedError, Report, expect, file_backend_env, impersonated, refusal
 from e2e.program import SKIP_AWAIT, program
 from offline.synthetic import synthetic_tenants
 
@@ -163,15 +163,7 @@ class Engine:
         self.project.mkdir()
         shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
         (workdir / "state").mkdir()
-        self.env = {
-            "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": token.token_urlsafe(24),
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            # No plugin is downloaded during a run: the provider is the one e2e.build_tools
-            # installed or built, found on PATH.
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        }
+        self.env = file_backend_env(workdir)
         # The Houston resources' dynamic provider runs as a plugin of its own.
         plugin = houston_steps.plugin_env(workdir / "bin")
         tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
