@@ -6,7 +6,7 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: help test lint render diff bench e2e images-lock mirror vet clean
+.PHONY: help test lint render diff bench e2e images-lock mirror vet clean tenant-kit kit-dag-check
 
 # pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
@@ -65,6 +65,17 @@ vet: $(VENV)/.installed ## scan gate on every locked image; reports in build/vet
 
 mirror: $(VENV)/.installed ## scan gate, then copy what Artifactory lacks and record digests in the locks
 	$(PY) -m vetting mirror $(VETTING_STACKS)
+
+# A tenant team's Astro CLI project from the stack config (README, "Local development kit"). OUT defaults
+# to build/tenant-kit/<stack>/<tenant>; files the team changed are kept and named unless FORCE=1.
+tenant-kit: $(VENV)/.installed ## a tenant's local Astro project: TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]
+	@test -n "$(TENANT)" || { echo "usage: make tenant-kit TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]" >&2; exit 2; }
+	@$(PY) -m tenant_kit --tenant $(TENANT) --stack $(STACK)$(if $(filter command line environment,$(origin OUT)), --out $(OUT))$(if $(FORCE), --force)
+
+# The virtualenv with the Runtime's Airflow and cncf.kubernetes provider is cached under
+# ~/.cache/astronomer-platform/kit-dag-check (built on first use).
+kit-dag-check: $(VENV)/.installed ## every kit's example DAG in a DagBag under its Runtime's Airflow
+	$(PY) -m tenant_kit.dag_check
 
 clean: ## remove the virtualenv and the renders
 	rm -rf $(VENV) rendered *.egg-info

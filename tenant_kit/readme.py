@@ -1,0 +1,76 @@
+"""The kit's README for the tenant team: log in, start, and where each setting comes from."""
+
+from __future__ import annotations
+
+from config.models import StackConfig, TenantConfig
+from tenant_kit.astro_cli import CLI_TAG
+from tenant_kit.kerberos import LOCAL_KRB5_CONF, KerberosWiring
+
+
+def readme(config: StackConfig, tenant: TenantConfig, base_image: str, example: str | None,
+           kerberos: KerberosWiring, uncarried: list[str], passwords: list[str]) -> str:
+    host = config.artifactory.host
+    lines = [
+        f"# Local Airflow for {tenant.name} ({config.environment})",
+        "",
+        f"An Astro CLI project (its keys checked against the Astro CLI {CLI_TAG}) built on the same image and settings "
+        f"as your deployment `{tenant.name}` in namespace `{tenant.namespace_name}`. The platform team generates it "
+        "from the stack config; regenerating keeps the files you changed and names them.",
+        "",
+        "## Start",
+        "",
+        "```sh",
+        f"docker login {host}      # your own Artifactory account: the base image is not public",
+        f"docker pull {base_image}",
+        "cp .env.example .env      # then see Kerberos below",
+        "astro dev start",
+        "```",
+        "",
+        "The CLI adds `--pull` to its build only for Astronomer's own registries, so `docker pull` is what picks "
+        "up a re-vetted base image. The local metadata database is the CLI's Postgres image (`postgres.repository`, "
+        "`postgres.tag`; `astro config set postgres.repository <your mirror>` if Docker Hub is not reachable).",
+        "",
+        "## Where the settings come from",
+        "",
+        "| file | from |",
+        "|---|---|",
+        f"| `Dockerfile` | `FROM` the platform's Kerberos-enabled Astro Runtime (`{base_image.rsplit(':', 1)[1]}`), "
+        "the base of your deployment's image; then `packages.txt` and `requirements.txt` |",
+        "| `airflow_settings.yaml` | your deployment's environment as the platform sends it to Houston: the "
+        "variables (yours and `artifactory_url`, `datakit_registry`, `environment`, `astronomer_namespace`, "
+        "`datakit_images`) and the connections; applied by `astro dev start` |",
+        f"| `{LOCAL_KRB5_CONF}` | the `krb5-config` ConfigMap of your namespace |",
+        "| `.env.example` | the Kerberos variables |",
+        "| `.astro/config.yaml` | the project name |",
+    ]
+    if example:
+        lines.append(f"| `{example}` | an example that runs one of your datakits with your ticket cache |")
+    lines += ["", "Change settings in the platform's stack config, not here: a regenerated kit and your deployment "
+              "follow it.", ""]
+    if passwords:
+        lines += ["**Secrets are not in this kit.** These connections have a password on the platform; "
+                  "`airflow_settings.yaml` holds a marked placeholder instead. Put the real one in your local copy "
+                  "only and never commit it: " + ", ".join(f"`{p}`" for p in passwords) + ".", ""]
+    if uncarried:
+        lines += ["The CLI's settings file has no field for these, so they are left out: "
+                  + ", ".join(f"`{u}`" for u in uncarried) + ".", ""]
+    lines += [
+        "## Kerberos",
+        "",
+        f"On the platform the ticket manager keeps your ticket cache in Secret `{kerberos.cache_secret}`, which pods "
+        f"mount as a directory at `{kerberos.mount_path}` (never with `subPath`: that copy is never renewed); "
+        f"`KRB5CCNAME` (`{kerberos.ccname}`) is in ConfigMap `{kerberos.mount_config}`. Locally, get a ticket "
+        f"into a directory of your own and mount it at `{kerberos.mount_path}` with a `docker-compose.override.yml` "
+        "beside this file (the CLI merges it into its compose project), for example:",
+        "",
+        "```yaml",
+        "services:",
+        "  scheduler:",
+        "    volumes:",
+        f"      - ./.kerberos:{kerberos.mount_path}:ro",
+        "```",
+        "",
+        "and the same for `triggerer` and `webserver`. Keep `.kerberos/` out of git.",
+        "",
+    ]
+    return "\n".join(lines)
