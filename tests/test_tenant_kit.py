@@ -224,3 +224,15 @@ def test_a_runtime_the_platform_does_not_publish_is_refused(tmp_path: Path) -> N
     with pytest.raises(KitError, match=r"^tenant finance: its deployment runs Runtime 12.1.1, but the platform "
                                        r"publishes the Kerberos-enabled Runtime only for images.runtimeVersion 11.10.0$"):
         kit_files(config, find_tenant(config, "finance"))
+
+
+def test_a_tenant_without_datakits_gets_no_example_dag(tmp_path: Path) -> None:
+    document = stack_document("dev")
+    document["tenants"][1]["datakits"] = []
+    config = validate_file(_stack_file(tmp_path, "dev", document, {}))
+    files = kit_files(config, find_tenant(config, "marketing"))
+    assert not [path for path in files if path.startswith("dags/")]
+    assert "dags/" not in files["README.md"]
+    variables = {v["variable_name"]: v["variable_value"]
+                 for v in yaml.safe_load(files["airflow_settings.yaml"])["airflow"]["variables"]}
+    assert json.loads(variables["datakit_images"]) == {}
