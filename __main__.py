@@ -19,6 +19,7 @@ from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
 from components.kerberos_specs import KerberosTenant, ManagerSettings
+from components.monitoring_config import monitoring_spec
 from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
 from components.platform_values import PULL_SECRET_NAME, ChartSettings, control_plane_id
 from components.provider import kubernetes_provider
@@ -29,12 +30,13 @@ from components.tenant_specs import EgressAllow, QuotaCeiling
 from config.airflow_settings import deployment_environment
 from config.loader import PROJECT, load
 from config.models import PodResources
-from config.secrets import connection_passwords
+from config.secrets import connection_passwords, receiver_secrets
 from config.shard import SHARDS_OUTPUT
 from config.sizing import quota_ceiling
 
 config, secrets = load()
 passwords = connection_passwords(config, PROJECT)  # a config error too, before anything is created
+receiver_credentials = receiver_secrets(config, PROJECT)
 artifactory, platform, kerberos, tenancy = config.artifactory, config.platform, config.kerberos, config.tenancy
 registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
 krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
@@ -85,12 +87,12 @@ astronomer = AstronomerPlatform("astronomer", PlatformArgs(
         helm_repo_url=artifactory.helm_repo_url, base_domain=platform.base_domain,
         tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
         control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
-        values_overrides=platform.values_overrides),
+        values_overrides=platform.values_overrides, monitoring=monitoring_spec(config)),
     chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
     pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
     # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
     wait_for=[*tenants.values(), deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
-    keep_legacy_urns=True,
+    keep_legacy_urns=True, receiver_credentials=receiver_credentials,
     deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
 ), opts=k8s_opts)
 
@@ -126,7 +128,7 @@ for t in config.tenants:
         teams=workspace_roles(t.admin_groups, t.edit_groups, t.view_groups),
         label=deployment.label or t.name,
         description=deployment.description or f"Airflow of {t.name}, managed by astronomer-platform",
-        release_name=t.name, namespace=tenants[t.name].namespace_name, executor=deployment.executor,
+        release_name=t.release_name, namespace=tenants[t.name].namespace_name, executor=deployment.executor,
         runtime_version=deployment.runtime_version or config.images.runtime_version,
         image=artifactory.image("deployments", t.image),
         sizing=DeploymentSizing(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,9 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 
 from components.isolation_policy import Deployers, admission_binding_spec, admission_policy_spec, policy_name
+from components.kerberos_specs import HEALTH_PORT, SELECTOR
 from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
+from components.monitoring_specs import RECEIVER_SECRET_NAME, scrape_policy_spec
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
 from components.registry import RegistryLogin
 from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
@@ -61,6 +63,8 @@ class PlatformArgs:
     keep_legacy_urns: bool = False
     """alias the children to the fixed names of earlier versions; only for the one instance that
     existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
+    receiver_credentials: Mapping[str, pulumi.Output[str]] | None = None
+    """monitoring receiver name -> its credential (secret), mounted into Alertmanager; None without monitoring"""
     deployers: Deployers | None = None
     """the only identities that may change or delete the isolation objects of this platform's tenant
     namespaces (an admission policy refuses everyone else); None leaves those objects to RBAC alone"""
@@ -146,6 +150,10 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 opts=in_namespace("tls-secret"),
             ))
 
+        if args.chart.monitoring is not None:
+            prerequisites += self._monitoring(name, args, metadata, pulumi.ResourceOptions(parent=self,
+                                                                                            depends_on=[namespace]))
+
         self.values = platform_values(args.chart)
         repository = None
         if not args.chart_path:
@@ -177,6 +185,27 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "values": self.values,
             "houstonUrl": self.houston_url,
         })
+
+    def _monitoring(self, name: str, args: PlatformArgs, metadata: Callable[[str], ObjectMetaArgsDict],
+                    in_namespace: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """What the chart's monitoring needs besides values: the receivers' credentials as files (never in
+        the values), and a NetworkPolicy that lets Prometheus scrape the ticket manager."""
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-scrape-kerberos-manager",
+            metadata=metadata("prometheus-scrape-kerberos-manager"),
+            spec=scrape_policy_spec(args.release_name, SELECTOR, HEALTH_PORT),
+            opts=in_namespace,
+        )
+        if not args.receiver_credentials:
+            return []
+        return [k8s.core.v1.Secret(
+            f"{name}-receiver-credentials",
+            metadata=metadata(RECEIVER_SECRET_NAME),
+            type="Opaque",
+            string_data={receiver: pulumi.Output.secret(credential)
+                         for receiver, credential in args.receiver_credentials.items()},
+            opts=in_namespace,
+        )]
 
     def _tenant_access(self, name: str, args: PlatformArgs, labels: dict[str, str]) -> None:
         """Cluster-wide, once per platform: the tenant ClusterRoles that tenants' RoleBindings name,

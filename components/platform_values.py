@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from components.monitoring_specs import MonitoringSpec, monitoring_values
+
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
 
@@ -56,6 +58,8 @@ class ChartSettings:
     """a stable UUID for the 2.x templates that would otherwise generate one per render"""
     values_overrides: Mapping[str, Any] = field(default_factory=dict[str, Any])
     """values deep-merged last"""
+    monitoring: MonitoringSpec | None = None
+    """alert rules, routes and receivers, Prometheus retention; None leaves the chart's defaults"""
 
     @property
     def chart_line(self) -> str:
@@ -205,4 +209,6 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
             },
         },
     }
+    if settings.monitoring is not None:
+        values |= monitoring_values(settings.monitoring)
     return deep_merge(values, settings.values_overrides)

@@ -50,9 +50,9 @@ def cross_problems(view: CrossView) -> list[Problem]:
                     f"{tenant.namespace!r} is the platform namespace; a tenant needs its own",
                 )
             )
-        # The tenant's name is its deployment's release name, which Houston checks against the platform namespace.
+        # Houston checks the deployment's release name against the platform namespace.
         if view.platform_namespace is not None:
-            problems += _release_name_problems(index, tenant.name, view.platform_namespace)
+            problems += _release_name_problems(index, tenant.release_name, view.platform_namespace)
         realm = tenant.kerberos.principal.rsplit("@", 1)[-1]
         if view.realms is not None and realm not in view.realms:
             problems.append(Problem(

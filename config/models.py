@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from components.chart_pull_secrets import unsecreted_templates, value_at
 from components.chart_upgrade import line_change
 from components.houston_specs import env_key_problem
+from components.monitoring_specs import CHART_RECEIVERS, TENANT_ALERTS, Receiver, Severity
 from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
@@ -43,6 +44,7 @@ from config.rules import (
     ReleaseVersion,
     RepositoryPath,
     Rfc1123Label,
+    Rule,
 )
 from config.sizing import ComponentShare, parse_quantity, platform_quota
 
@@ -59,6 +61,27 @@ SUPPORTED_CHART_LINES = ("0.37", "1", "2")
 # Minimum gap between a ticket renewal and the ticket's expiry: kubelet propagation of the cache
 # Secret plus pod start-up must fit into it.
 KERBEROS_RENEW_MARGIN_SECONDS = 300
+
+
+# Alertmanager takes Go durations; Prometheus's retention the same units plus d, w, y.
+RetentionDuration = Annotated[str, Field(strict=True), Rule(
+    "is not a Prometheus duration such as '15d' or '12h' (a number and one of ms, s, m, h, d, w, y)",
+    pattern=r"[1-9][0-9]*(?:ms|s|m|h|d|w|y)",
+)]
+EmailAddress = Annotated[str, Field(strict=True), Rule(
+    "is not an e-mail address (local@domain.tld, no name or brackets)",
+    pattern=r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+",
+)]
+SmtpHost = Annotated[str, Field(strict=True), Rule(
+    "is not an SMTP host with its port, e.g. smtp.company.com:587", pattern=r"[a-z0-9.-]+:[0-9]{1,5}",
+)]
+SlackChannel = Annotated[str, Field(strict=True), Rule(
+    "is not a Slack channel or user ('#channel' or '@user')", pattern=r"[#@][^\s]+",
+)]
+ReceiverName = Annotated[Rfc1123Label, Rule(
+    f"is a receiver name the chart defines itself ({', '.join(sorted(CHART_RECEIVERS))}); choose another",
+    test=lambda value: value not in CHART_RECEIVERS,
+)]
 
 
 class Model(BaseModel):
@@ -533,6 +556,14 @@ class TenantConfig(Model):
     """the tenant's Airflow deployment"""
     shard: Rfc1123Label | None = None
     """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects; its namespace stays here"""
+    alerts: TenantAlerts | None = None
+    """where the alerts of the tenant's deployment go (required with monitoring)"""
+
+    @property
+    def release_name(self) -> str:
+        """The release name of the tenant's Airflow deployment: the tenant's name. Houston sets it (custom
+        release names are on), the tenant's alerts carry it as ``deployment``, and its route matches it."""
+        return self.name
 
     @property
     def namespace_name(self) -> str:
@@ -564,6 +595,133 @@ class TenantConfig(Model):
                         f"{'cores' if resource == 'cpu' else 'bytes'}); a tenant quota is a ceiling "
                         "above it, or restarts fail",
                     )
+        return self
+
+
+class EmailReceiver(Model):
+    to: Annotated[list[EmailAddress], Field(min_length=1)]
+    """addresses the alerts go to"""
+    from_: EmailAddress = Field(alias="from")
+    """sender address"""
+    smarthost: SmtpHost
+    """SMTP relay host:port"""
+    auth_username: NonEmptyStr | None = None
+    """SMTP user; its password is the receiver's entry in the secret alertReceiverSecrets"""
+    require_tls: StrictBool = True
+    """require STARTTLS"""
+
+
+class SlackReceiver(Model):
+    channel: SlackChannel
+    """'#channel' or '@user' (the webhook URL is the receiver's entry in the secret alertReceiverSecrets)"""
+
+
+class PagerDutyReceiver(Model):
+    url: HttpsUrl | None = None
+    """Events API v2 endpoint (default PagerDuty's own; the routing key is the receiver's entry in the secret
+    alertReceiverSecrets)"""
+
+
+class WebhookReceiver(Model):
+    max_alerts: Annotated[int, Field(strict=True, ge=0)] = 0
+    """most alerts in one message (0: all); the URL is the receiver's entry in the secret alertReceiverSecrets"""
+
+
+class AlertReceiver(Model):
+    """Where alerts go: exactly one of email, slack, pagerduty or webhook. Its credential (SMTP password,
+    Slack or webhook URL, PagerDuty routing key) is never here: it is the receiver's entry in the secret
+    alertReceiverSecrets."""
+
+    email: EmailReceiver | None = None
+    """e-mail through an SMTP relay"""
+    slack: SlackReceiver | None = None
+    """a Slack channel through an incoming webhook"""
+    pagerduty: PagerDutyReceiver | None = None
+    """a PagerDuty service (Events API v2)"""
+    webhook: WebhookReceiver | None = None
+    """an HTTP endpoint that takes Alertmanager's webhook payload"""
+    send_resolved: StrictBool = True
+    """also notify when an alert resolves"""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AlertReceiver:
+        if len(self.kinds) != 1:
+            raise ValueError("set exactly one of 'email', 'slack', 'pagerduty' or 'webhook'")
+        return self
+
+    @property
+    def kinds(self) -> list[Literal["email", "slack", "pagerduty", "webhook"]]:
+        kinds: list[Literal["email", "slack", "pagerduty", "webhook"]] = []
+        for kind in ("email", "slack", "pagerduty", "webhook"):
+            if getattr(self, kind) is not None:
+                kinds.append(kind)
+        return kinds
+
+    @property
+    def needs_secret(self) -> bool:
+        return self.email is None or self.email.auth_username is not None
+
+    def spec(self, name: str) -> Receiver:
+        """The receiver as Alertmanager settings (its credential comes from a file)."""
+        settings: dict[str, Any] = {"send_resolved": self.send_resolved}
+        if self.email is not None:
+            email = self.email
+            settings |= {"to": ", ".join(email.to), "from": email.from_, "smarthost": email.smarthost,
+                         "require_tls": email.require_tls}
+            if email.auth_username is not None:
+                settings["auth_username"] = email.auth_username
+        elif self.slack is not None:
+            settings["channel"] = self.slack.channel
+        elif self.pagerduty is not None and self.pagerduty.url is not None:
+            settings["url"] = self.pagerduty.url
+        elif self.webhook is not None and self.webhook.max_alerts:
+            settings["max_alerts"] = self.webhook.max_alerts
+        return Receiver(name, self.kinds[0], settings, self.needs_secret)
+
+
+class PrometheusStorage(Model):
+    size: Quantity
+    """size of Prometheus's volume, e.g. 200Gi"""
+    storage_class_name: Rfc1123Label | None = None
+    """storage class of the volume (default: the cluster's default class)"""
+
+
+class MonitoringConfig(Model):
+    """Alert routing and Prometheus retention (README, "Monitoring and alerting")."""
+
+    receivers: Annotated[dict[ReceiverName, AlertReceiver], Field(min_length=1)]
+    """receivers by name; tenants and the platform name them"""
+    platform_receiver: Rfc1123Label
+    """receiver of the platform's alerts (tier platform)"""
+    platform_critical_receiver: Rfc1123Label | None = None
+    """receiver that also gets the platform's critical alerts, e.g. a pager"""
+    retention: RetentionDuration = "15d"
+    """how long Prometheus keeps metrics"""
+    storage: PrometheusStorage | None = None
+    """Prometheus's volume (default: the chart's, 100Gi)"""
+
+    @model_validator(mode="after")
+    def _known_receivers(self) -> MonitoringConfig:
+        for key, name in (("platformReceiver", self.platform_receiver),
+                          ("platformCriticalReceiver", self.platform_critical_receiver)):
+            if name is not None and name not in self.receivers:
+                raise FieldError(key, f"{name!r} is not defined under monitoring.receivers "
+                                 f"(defined: {', '.join(sorted(self.receivers))})")
+        return self
+
+
+class TenantAlerts(Model):
+    receiver: Rfc1123Label
+    """receiver (under monitoring.receivers) of the alerts of the tenant's deployment"""
+    severity_overrides: dict[str, Severity] = Field(default_factory=dict[str, Severity])
+    """alert name -> critical, warning or info, for this tenant's own alerts"""
+
+    @model_validator(mode="after")
+    def _known_alerts(self) -> TenantAlerts:
+        for alert in self.severity_overrides:
+            if alert not in TENANT_ALERTS:
+                raise FieldError(f"severityOverrides.{alert}",
+                                 f"is not one of the tenant alerts ({', '.join(TENANT_ALERTS)})")
         return self
 
 
@@ -606,6 +764,9 @@ class StackConfig(Model):
     """one entry per line of business"""
     houston: HoustonConfig = HoustonConfig()
     """the Houston API (API key: secret houstonApiKey)"""
+    monitoring: MonitoringConfig | None = None
+    """alert receivers, per-tenant routing and Prometheus retention (default: the chart's, every alert to its
+    default receiver)"""
 
     @property
     def houston_url(self) -> str:
@@ -621,4 +782,22 @@ class StackConfig(Model):
                 "is empty or missing, which would delete every tenant namespace of this stack; "
                 "list the tenants, or set tenancy.allowNoTenants: true if that is intended",
             )
+        self._alert_routing()
         return self
+
+    def _alert_routing(self) -> None:
+        """With monitoring, every tenant's alerts reach a receiver it defines."""
+        monitoring = self.monitoring
+        for index, tenant in enumerate(self.tenants):
+            if monitoring is None and tenant.alerts is not None:
+                raise FieldError(f"tenants[{index}].alerts", "needs monitoring: define monitoring.receivers and "
+                                 "monitoring.platformReceiver, or remove it")
+            if monitoring is None:
+                continue
+            if tenant.alerts is None:
+                raise FieldError(f"tenants[{index}].alerts", "is required with monitoring: the tenant's alerts "
+                                 "would be routed to nothing of its own; set alerts.receiver")
+            if tenant.alerts.receiver not in monitoring.receivers:
+                raise FieldError(f"tenants[{index}].alerts.receiver", f"{tenant.alerts.receiver!r} is not defined "
+                                 f"under monitoring.receivers (defined: {', '.join(sorted(monitoring.receivers))})")
+

@@ -15,15 +15,18 @@ from typing import Any, cast
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pydantic import TypeAdapter, ValidationError
 
 from config.errors import ConfigError, Problem
 from config.models import StackConfig
+from config.rules import HttpsUrl
 
 REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword", "houstonApiKey")
 # A pair: both or neither.
 OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
-SECRET_KEYS = REQUIRED_SECRETS + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS,)
+RECEIVER_SECRETS = "alertReceiverSecrets"
+SECRET_KEYS = REQUIRED_SECRETS + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # What each holds: the JSON schema's descriptions and the README's config reference.
 SECRET_DESCRIPTIONS = {
     "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
@@ -33,6 +36,8 @@ SECRET_DESCRIPTIONS = {
     "tlsCertificate": "PEM certificate for the base domain and its wildcard (with tlsKey)",
     "tlsKey": "PEM key of tlsCertificate",
     CONNECTION_PASSWORDS: 'JSON {"<tenant>": {"<connId>": "<password>"}} for the connections with password: true',
+    RECEIVER_SECRETS: 'JSON {"<receiver>": "<credential>"}: the Slack or webhook URL, PagerDuty routing key or SMTP '
+                      "password of each monitoring receiver that has one",
 }
 # What the offline render holds instead of a secret's value (config.stack_file's placeholders).
 _OFFLINE_PLACEHOLDER = re.compile(r"^\[secret( [0-9a-f]{12})?\]$")
@@ -109,3 +114,70 @@ def _parse(text: str, wanted: dict[tuple[str, str], str], setting: str) -> dict[
     if problems:
         raise ConfigError(problems)
     return {key: cast(str, given[key]) for key in wanted}
+
+
+# What each kind's credential is, for the messages.
+_CREDENTIAL = {"email": "SMTP password", "slack": "Slack incoming-webhook URL", "pagerduty": "PagerDuty routing key",
+               "webhook": "webhook URL"}
+_HTTPS_URL: TypeAdapter[str] = TypeAdapter(HttpsUrl)
+
+
+def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Output[str]]:
+    """Receiver name -> its credential (secret), for the monitoring receivers that need one.
+
+    Read once, before anything is created: a missing, stray or malformed entry is a config error naming
+    ``alertReceiverSecrets.<receiver>`` and never showing the value. Offline the value is a placeholder (or
+    absent, as the other secrets set per machine are), and each credential is that placeholder, secret like
+    the real one.
+    """
+    wanted = {name: receiver.kinds[0] for name, receiver in (stack.monitoring.receivers.items() if stack.monitoring
+                                                              else ()) if receiver.needs_secret}
+    text = runtime_config.get_config(f"{project}:{RECEIVER_SECRETS}")
+    if not wanted and text is None:
+        return {}
+    setting = f"set it with `pulumi config set --secret {RECEIVER_SECRETS}`"
+    if text is None and _offline(project):
+        text = "[secret]"
+    if text is None:
+        raise ConfigError([Problem(RECEIVER_SECRETS, f"is required: monitoring.receivers.{name} needs its "
+                                   f"{_CREDENTIAL[kind]}; {setting}") for name, kind in sorted(wanted.items())])
+    if _OFFLINE_PLACEHOLDER.match(text):
+        return {name: pulumi.Output.secret(f"{text} {name}") for name in sorted(wanted)}
+    try:
+        document: Any = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise ConfigError([Problem(RECEIVER_SECRETS,
+                                   f'is not a JSON object {{"<receiver>": "<credential>"}}; {setting}')])
+    given = cast(dict[str, Any], document)
+    problems = [Problem(f"{RECEIVER_SECRETS}.{name}", "names no monitoring receiver that needs a credential; remove it")
+                for name in sorted(given.keys() - wanted.keys())]
+    problems += [Problem(f"{RECEIVER_SECRETS}.{name}", f"is missing: monitoring.receivers.{name} needs its "
+                         f"{_CREDENTIAL[kind]}; {setting}")
+                 for name, kind in sorted(wanted.items()) if name not in given]
+    problems += [Problem(f"{RECEIVER_SECRETS}.{name}", f"(value not shown) {rule}")
+                 for name, kind in sorted(wanted.items()) if name in given
+                 for rule in [_credential_problem(kind, given[name])] if rule]
+    if problems:
+        raise ConfigError(problems)
+    return {name: pulumi.Output.secret(cast(str, given[name])) for name in sorted(wanted)}
+
+
+def _offline(project: str) -> bool:
+    """An offline render: the required secrets are the render's placeholders. Like them, the receivers'
+    credentials are set per machine, so the stack file has none to show."""
+    return all(_OFFLINE_PLACEHOLDER.match(runtime_config.get_config(f"{project}:{name}") or "")
+               for name in REQUIRED_SECRETS)
+
+
+def _credential_problem(kind: str, value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        return f"is not a non-empty string without surrounding spaces (the {_CREDENTIAL[kind]})"
+    if kind in ("slack", "webhook"):
+        try:
+            _HTTPS_URL.validate_python(value)
+        except ValidationError:
+            return f"is not an https:// URL with a host (the {_CREDENTIAL[kind]})"
+    return None
+

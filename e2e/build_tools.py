@@ -49,7 +49,9 @@ PLUGIN_INSTALL_TIMEOUT = 120
 SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl", "krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc",
                    "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "klist": "krb5-user",
                    # the image vetting tests' two local registries (tests/test_vetting_*.py)
-                   "docker-registry": "docker-registry", "htpasswd": "apache2-utils"}
+                   "docker-registry": "docker-registry", "htpasswd": "apache2-utils",
+                   # the alert rules' and routing's proofs (tests/test_monitoring_*.py)
+                   "promtool": "prometheus", "amtool": "prometheus-alertmanager"}
 
 
 @dataclass(frozen=True)

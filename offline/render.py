@@ -26,6 +26,7 @@ from typing import Any, cast
 import yaml
 
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
+from components.monitoring_specs import chart_alertmanager_config, rules_file
 from config.errors import ConfigError, StackFileError
 from config.stack_file import read
 from offline import engine
@@ -130,8 +131,13 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     for release in recording.of_type(RELEASE_TYPE):
         inputs = engine.redact(release.inputs)
         name = inputs["name"]
-        files[f"helm/{name}/values.yaml"] = dump_yaml(inputs.pop("values", {}))
+        values = inputs.pop("values", {})
+        files[f"helm/{name}/values.yaml"] = dump_yaml(values)
         files[f"helm/{name}/release.yaml"] = dump_yaml(inputs)
+        # With monitoring, the rules and the routing tree as Prometheus and Alertmanager will read them.
+        if "additionalAlerts" in values.get("prometheus", {}):
+            files["monitoring/rules.yaml"] = dump_yaml(rules_file(values))
+            files["monitoring/alertmanager.yaml"] = dump_yaml(chart_alertmanager_config(values["alertmanager"], name))
     for image in recording.of_type(IMAGE_TYPE):
         files[f"images/{image.name}.yaml"] = dump_yaml(engine.redact(image.inputs))
     # Each tenant's Houston workspace and deployment as the provider receives them.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from components.registry import RegistryLogin
 from components.tenant import TenantArgs
 from components.tenant_specs import EgressAllow, QuotaCeiling
 from config import stack_file
-from config.models import PodSecurity
+from config.models import AlertReceiver, PodSecurity
+from config.secrets import RECEIVER_SECRETS
 from config.stack_file import runtime_values
 from offline import engine
 
@@ -43,9 +45,27 @@ def stack_document(stack: str) -> dict[str, Any]:
     return stack_file.document(ROOT / f"Pulumi.{stack}.yaml")
 
 
+def receiver_credentials(document: dict[str, Any]) -> dict[str, str]:
+    """A distinctive credential for each monitoring receiver of ``document`` that needs one."""
+    receivers = (document.get("monitoring") or {}).get("receivers") or {}
+    return {name: f"https://hooks.example.invalid/{name}/RECEIVER-SECRET-{index}"
+            for index, (name, receiver) in enumerate(sorted(receivers.items()))
+            if AlertReceiver.model_validate(receiver).needs_secret}
+
+
+def routed(tenants: list[dict[str, Any]], receiver: str = "platform-team") -> list[dict[str, Any]]:
+    """``tenants`` with their alerts routed to ``receiver`` (a stack with monitoring requires it)."""
+    return [{**tenant, "alerts": {"receiver": receiver}} for tenant in tenants]
+
+
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
-    """Runtime config for ``document`` plus secrets given in plain text (marked secret)."""
-    return runtime_values(document, TEST_SECRETS if secrets is None else secrets)
+    """Runtime config for ``document`` plus secrets given in plain text (marked secret); the monitoring
+    receivers' credentials unless ``secrets`` names them."""
+    given = TEST_SECRETS if secrets is None else secrets
+    credentials = receiver_credentials(document)
+    if credentials and RECEIVER_SECRETS not in given:
+        given = {**given, RECEIVER_SECRETS: json.dumps(credentials)}
+    return runtime_values(document, given)
 
 
 def run_document(document: dict[str, Any], stack: str = "dev", secrets: dict[str, str] | None = None):

@@ -13,10 +13,11 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+from config.secrets import RECEIVER_SECRETS
 from offline import engine
 from offline.diff import ABSENT, FieldChange, diff_render, field_changes, markdown, stacks, truncate
 from offline.render import render, render_files
-from tests.helpers import STACKS, TEST_SECRETS, stack_document
+from tests.helpers import STACKS, TEST_SECRETS, receiver_credentials, stack_document
 
 # The Kubernetes minor versions the pinned chart lines support.
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
@@ -88,10 +89,12 @@ def test_bad_config_prints_the_problems_and_writes_nothing(tmp_path, capsys):
 
 
 def test_plain_text_secrets_in_a_stack_file_are_never_written_or_printed(tmp_path, capsys):
-    stack_file = write_stack_file(tmp_path / "Pulumi.dev.yaml", stack_document("dev"), extra=TEST_SECRETS)
+    credentials = receiver_credentials(stack_document("dev"))
+    stack_file = write_stack_file(tmp_path / "Pulumi.dev.yaml", stack_document("dev"),
+                                  extra=TEST_SECRETS | {RECEIVER_SECRETS: json.dumps(credentials)})
     assert render("dev", tmp_path / "out", stack_file) == 0
     printed = capsys.readouterr()
-    for secret in TEST_SECRETS.values():
+    for secret in [*TEST_SECRETS.values(), *credentials.values()]:
         assert secret not in printed.out + printed.err
         for name, content in files(tmp_path / "out").items():
             assert secret.encode() not in content, name
@@ -161,7 +164,10 @@ def test_diff_groups_an_added_tenant_and_names_changed_fields(renders, tmp_path)
         'spec.hard["limits.cpu"]', 'spec.hard["limits.memory"]', 'spec.hard["requests.cpu"]',
         'spec.hard["requests.memory"]',
     ]
-    assert changed["astronomer-release"] == ["values.global.namespaceManagement.namespacePools.namespaces.names[3]"]
+    # The new pool namespace, and the new tenant's alert route and rules.
+    assert changed["astronomer-release"] == [
+        "values.alertmanager.customRoutes[3]", "values.global.namespaceManagement.namespacePools.namespaces.names[3]",
+        "values.prometheus.additionalAlerts.airflow"]
     report = markdown([diff])
     assert "to add, " in report and "ResourceQuota `airflow-finance/tenant-ceiling`" in report
     assert "Namespace `airflow-sales`" in report
