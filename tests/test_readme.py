@@ -23,5 +23,5 @@ def test_readme_starts_with_the_two_setup_commands():
 
 def test_every_makefile_target_named_in_the_readme_exists():
     makefile = (ROOT / "Makefile").read_text()
-    for target in {a or b for a, b in re.findall(r"^make (\w+)|`make (\w+)", README, re.M)}:
+    for target in {a or b for a, b in re.findall(r"^make ([\w-]+)|`make ([\w-]+)", README, re.M)}:
         assert re.search(rf"^{target}:", makefile, re.M), target
