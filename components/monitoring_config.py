@@ -12,11 +12,17 @@ def monitoring_spec(stack: StackConfig) -> MonitoringSpec | None:
     monitoring = stack.monitoring
     if monitoring is None:
         return None
-    tenants = [TenantWatch(
-        name=t.name, release=t.release_name, namespace=t.namespace_name, quota_name=QUOTA_NAME,
-        receiver=t.alerts.receiver, scheduler_replicas=t.deployment.scheduler.replicas,
-        severity_overrides=dict(t.alerts.severity_overrides),
-    ) for t in stack.tenants if t.alerts is not None]
+    tenants: list[TenantWatch] = []
+    for t in stack.tenants:
+        # Validation leaves a tenant without alerts only when there is a default receiver.
+        receiver = t.alerts.receiver if t.alerts else monitoring.default_tenant_receiver
+        if receiver is None:
+            continue
+        tenants.append(TenantWatch(
+            name=t.name, release=t.release_name, namespace=t.namespace_name, quota_name=QUOTA_NAME,
+            receiver=receiver, scheduler_replicas=t.deployment.scheduler.replicas,
+            severity_overrides=dict(t.alerts.severity_overrides) if t.alerts else {},
+        ))
     storage = monitoring.storage
     return MonitoringSpec(
         receivers=[receiver.spec(name) for name, receiver in sorted(monitoring.receivers.items())],

@@ -557,7 +557,8 @@ class TenantConfig(Model):
     shard: Rfc1123Label | None = None
     """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects; its namespace stays here"""
     alerts: TenantAlerts | None = None
-    """where the alerts of the tenant's deployment go (required with monitoring)"""
+    """where the alerts of the tenant's deployment go (with monitoring: required unless
+    monitoring.defaultTenantReceiver is set)"""
 
     @property
     def release_name(self) -> str:
@@ -695,6 +696,8 @@ class MonitoringConfig(Model):
     """receiver of the platform's alerts (tier platform)"""
     platform_critical_receiver: Rfc1123Label | None = None
     """receiver that also gets the platform's critical alerts, e.g. a pager"""
+    default_tenant_receiver: Rfc1123Label | None = None
+    """receiver of the alerts of tenants without alerts.receiver (unset: every tenant must name one)"""
     retention: RetentionDuration = "15d"
     """how long Prometheus keeps metrics"""
     storage: PrometheusStorage | None = None
@@ -703,7 +706,8 @@ class MonitoringConfig(Model):
     @model_validator(mode="after")
     def _known_receivers(self) -> MonitoringConfig:
         for key, name in (("platformReceiver", self.platform_receiver),
-                          ("platformCriticalReceiver", self.platform_critical_receiver)):
+                          ("platformCriticalReceiver", self.platform_critical_receiver),
+                          ("defaultTenantReceiver", self.default_tenant_receiver)):
             if name is not None and name not in self.receivers:
                 raise FieldError(key, f"{name!r} is not defined under monitoring.receivers "
                                  f"(defined: {', '.join(sorted(self.receivers))})")
@@ -795,8 +799,11 @@ class StackConfig(Model):
             if monitoring is None:
                 continue
             if tenant.alerts is None:
-                raise FieldError(f"tenants[{index}].alerts", "is required with monitoring: the tenant's alerts "
-                                 "would be routed to nothing of its own; set alerts.receiver")
+                if monitoring.default_tenant_receiver is None:
+                    raise FieldError(f"tenants[{index}].alerts", "is required with monitoring: the tenant's alerts "
+                                     "would be routed to nothing of its own; set alerts.receiver (or "
+                                     "monitoring.defaultTenantReceiver)")
+                continue
             if tenant.alerts.receiver not in monitoring.receivers:
                 raise FieldError(f"tenants[{index}].alerts.receiver", f"{tenant.alerts.receiver!r} is not defined "
                                  f"under monitoring.receivers (defined: {', '.join(sorted(monitoring.receivers))})")

@@ -53,11 +53,6 @@ def receiver_credentials(document: dict[str, Any]) -> dict[str, str]:
             if AlertReceiver.model_validate(receiver).needs_secret}
 
 
-def routed(tenants: list[dict[str, Any]], receiver: str = "platform-team") -> list[dict[str, Any]]:
-    """``tenants`` with their alerts routed to ``receiver`` (a stack with monitoring requires it)."""
-    return [{**tenant, "alerts": {"receiver": receiver}} for tenant in tenants]
-
-
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
     """Runtime config for ``document`` plus secrets given in plain text (marked secret); the monitoring
     receivers' credentials unless ``secrets`` names them."""

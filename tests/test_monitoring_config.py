@@ -24,8 +24,8 @@ from tests.test_offline import write_stack_file
 CASES = [
     ("tenant routed to an unknown receiver", ("tenants", 1, "alerts", "receiver"), "nobody",
      "tenants[1].alerts.receiver", "'nobody' is not defined under monitoring.receivers"),
-    ("tenant routed to nothing", ("tenants", 2, "alerts"), None, "tenants[2].alerts",
-     "is required with monitoring"),
+    ("unknown default receiver", ("monitoring", "defaultTenantReceiver"), "ops",
+     "monitoring.defaultTenantReceiver", "'ops' is not defined under monitoring.receivers"),
     ("unknown platform receiver", ("monitoring", "platformReceiver"), "ops", "monitoring.platformReceiver",
      "'ops' is not defined under monitoring.receivers"),
     ("unknown critical receiver", ("monitoring", "platformCriticalReceiver"), "pager",
@@ -38,7 +38,7 @@ CASES = [
      "smtp.company.com", "monitoring.receivers.finance-team.email.smarthost", "with its port"),
     ("bad PagerDuty URL", ("monitoring", "receivers", "marketing-team"), {"pagerduty": {"url": "http://pd.local"}},
      "monitoring.receivers.marketing-team.pagerduty.url", "is not an https:// URL"),
-    ("bad Slack channel", ("monitoring", "receivers", "marketing-team", "slack", "channel"), "marketing",
+    ("bad Slack channel", ("monitoring", "receivers", "marketing-team"), {"slack": {"channel": "marketing"}},
      "monitoring.receivers.marketing-team.slack.channel", "is not a Slack channel"),
     ("two kinds in one receiver", ("monitoring", "receivers", "analytics-team"), {"webhook": {}, "slack":
      {"channel": "#a"}}, "monitoring.receivers.analytics-team", "set exactly one of"),
@@ -72,6 +72,24 @@ def test_each_mistake_names_its_key(document, path, value, where, rule):
     _set(doc, path, value)
     found = problems(doc)
     assert any(p.startswith(f"{where}: ") and rule in p for p in found), found
+
+
+def test_a_tenant_routed_to_nothing_is_refused(document):
+    doc = document("dev")
+    del doc["tenants"][2]["alerts"]
+    assert problems(doc) == []  # the dev stack's default receiver takes them
+    del doc["monitoring"]["defaultTenantReceiver"]
+    assert problems(doc) == ["tenants[2].alerts: is required with monitoring: the tenant's alerts would be routed "
+                             "to nothing of its own; set alerts.receiver (or monitoring.defaultTenantReceiver)"]
+
+
+def test_a_tenant_without_alerts_reaches_the_default_receiver(document):
+    doc = document("dev")
+    del doc["tenants"][2]["alerts"]
+    values = engine.reveal(run_document(doc).of_type(RELEASE)[0].inputs)["values"]
+    assert values["alertmanager"]["customRoutes"][2] == {
+        "receiver": "platform-team", "group_by": ["deployment", "alertname"],
+        "match": {"tier": "airflow", "deployment": "analytics"}}
 
 
 def test_alerts_without_monitoring_are_refused(document):
@@ -174,7 +192,8 @@ def test_the_render_writes_the_rules_and_the_routing_tree(tmp_path: Path):
 
 def test_the_render_of_a_committed_stack_needs_no_credentials(tmp_path: Path):
     """Like the other secrets, the credentials are set per machine: the render shows placeholders."""
-    assert render("dev", tmp_path / "out", ROOT / "Pulumi.dev.yaml") == 0
+    assert render("prod", tmp_path / "out", ROOT / "Pulumi.prod.yaml") == 0
     secret = yaml.safe_load((tmp_path / f"out/manifests/astronomer/secret-{RECEIVER_SECRET_NAME}.yaml").read_text())
-    assert sorted(secret["stringData"]) == ["analytics-team", "marketing-team"]
+    assert sorted(secret["stringData"]) == ["analytics-team", "finance-oncall", "marketing-team", "platform-pager",
+                                            "platform-team"]
     assert all(value.startswith("[secret ") for value in secret["stringData"].values())

@@ -11,7 +11,7 @@ from config.sizing import ComponentShare, platform_quota, quota_ceiling
 from config.stack_file import validate_file
 from offline import engine
 from offline.synthetic import synthetic_tenants
-from tests.helpers import ROOT, STACKS, routed, run_document
+from tests.helpers import ROOT, STACKS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -141,7 +141,7 @@ def test_datakits(recordings):
 @pytest.mark.slow
 def test_two_hundred_tenants_have_unique_urns(document):
     doc = document("dev")
-    doc["tenants"] = routed(synthetic_tenants(200))
+    doc["tenants"] = synthetic_tenants(200)
     recording = run_document(doc)  # raises DuplicateUrnError on any duplicate
     urns = [r.urn for r in recording.resources]
     assert len(urns) == len(set(urns))
@@ -151,9 +151,9 @@ def test_two_hundred_tenants_have_unique_urns(document):
 
 def test_adding_a_tenant_changes_no_other_tenant(document):
     before_doc = document("dev")
-    before_doc["tenants"] = routed(synthetic_tenants(5))
+    before_doc["tenants"] = synthetic_tenants(5)
     after_doc = document("dev")
-    after_doc["tenants"] = routed(synthetic_tenants(2) + synthetic_tenants(1, start=99) + synthetic_tenants(3, start=2))
+    after_doc["tenants"] = synthetic_tenants(2) + synthetic_tenants(1, start=99) + synthetic_tenants(3, start=2)
     before, after = run_document(before_doc), run_document(after_doc)
 
     def tenant_resources(recording):

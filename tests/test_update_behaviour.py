@@ -12,7 +12,7 @@ import pytest
 
 from offline import engine
 from offline.synthetic import synthetic_tenants
-from tests.helpers import STACKS, replacement_paths, routed, run_document
+from tests.helpers import STACKS, replacement_paths, run_document
 
 # An empty LabelSelector means "every pod" and the API server keeps it; any other empty map or
 # list is dropped on write, so the provider would report it as a difference on every preview.
@@ -70,8 +70,8 @@ def changes(before: engine.Recording, after: engine.Recording) -> tuple[dict[str
 
 def test_adding_a_tenant_creates_its_objects_and_updates_only_the_shared_ones(document):
     before_doc, after_doc = document("dev"), document("dev")
-    before_doc["tenants"] = routed(synthetic_tenants(10))
-    after_doc["tenants"] = routed(synthetic_tenants(11))
+    before_doc["tenants"] = synthetic_tenants(10)
+    after_doc["tenants"] = synthetic_tenants(11)
     replaced, changed, added = changes(run_document(before_doc), run_document(after_doc))
     assert replaced == {}
     # The ticket manager's tenants file (and the checksum that rolls its pods), the platform's pools.
