@@ -92,6 +92,15 @@ def test_fingerprint_follows_features_not_names(renders):
     assert fingerprint(switched) != fingerprint(values)
 
 
+def test_a_new_tenant_with_its_alert_route_does_not_stale_the_lock(tmp_path, renders):
+    document = stack_document("dev")
+    newcomer = {**document["tenants"][0], "name": "newcomer", "namespace": "airflow-newcomer"}
+    newcomer["kerberos"] = {"principal": "svc-airflow-newcomer@CORP.COMPANY.COM", "keytabSecretId": 4999}
+    variant = _variant(tmp_path, "dev", {"tenants": [*document["tenants"], newcomer]})
+    assert variant.values["alertmanager"] != renders["dev"].values["alertmanager"]  # a route more
+    assert problems(load(path_for("dev")), variant) == []
+
+
 def test_upstream_values_take_out_every_artifactory_rewrite(renders):
     render = renders["dev"]
     stripped = upstream_values(render.values, render.mirror_prefix)
