@@ -27,6 +27,9 @@ OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
 RECEIVER_SECRETS = "alertReceiverSecrets"
 SECRET_KEYS = REQUIRED_SECRETS + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+# Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
+# offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
+PER_MACHINE_SECRETS = REQUIRED_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # What each holds: the JSON schema's descriptions and the README's config reference.
 SECRET_DESCRIPTIONS = {
     "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
@@ -136,8 +139,6 @@ def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Outpu
     if not wanted and text is None:
         return {}
     setting = f"set it with `pulumi config set --secret {RECEIVER_SECRETS}`"
-    if text is None and _offline(project):
-        text = "[secret]"
     if text is None:
         raise ConfigError([Problem(RECEIVER_SECRETS, f"is required: monitoring.receivers.{name} needs its "
                                    f"{_CREDENTIAL[kind]}; {setting}") for name, kind in sorted(wanted.items())])
@@ -162,13 +163,6 @@ def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Outpu
     if problems:
         raise ConfigError(problems)
     return {name: pulumi.Output.secret(cast(str, given[name])) for name in sorted(wanted)}
-
-
-def _offline(project: str) -> bool:
-    """An offline render: the required secrets are the render's placeholders. Like them, the receivers'
-    credentials are set per machine, so the stack file has none to show."""
-    return all(_OFFLINE_PLACEHOLDER.match(runtime_config.get_config(f"{project}:{name}") or "")
-               for name in REQUIRED_SECRETS)
 
 
 def _credential_problem(kind: str, value: Any) -> str | None:

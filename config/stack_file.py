@@ -20,7 +20,7 @@ from config.errors import StackFileError
 from config.loader import PROJECT, split_config, validate
 from config.models import StackConfig
 from config.registry_policy import is_mapping, is_sequence
-from config.secrets import REQUIRED_SECRETS
+from config.secrets import PER_MACHINE_SECRETS
 
 # For a required secret the file does not hold (set per machine): nothing to fingerprint.
 SECRET_PLACEHOLDER = "[secret]"
@@ -92,9 +92,8 @@ def document(path: Path) -> dict[str, Any]:
 def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[str]]:
     """Runtime config (``project:key`` -> text, as the engine passes it) and its secret keys.
 
-    With ``fill_missing_secrets``, required secrets that the file does not hold (they are set per
-    machine with ``pulumi config set --secret``) get the bare placeholder ``[secret]``, so the program
-    can run offline.
+    With ``fill_missing_secrets``, the secrets set per machine (``pulumi config set --secret``) that
+    the file does not hold get the bare placeholder ``[secret]``, so the program can run offline.
     """
     config: dict[str, str] = {}
     secret_keys: list[str] = []
@@ -104,7 +103,7 @@ def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[s
         if secret:
             secret_keys.append(full_key)
     if fill_missing_secrets:
-        for name in REQUIRED_SECRETS:
+        for name in PER_MACHINE_SECRETS:
             full_key = f"{PROJECT}:{name}"
             if full_key not in config:
                 config[full_key] = SECRET_PLACEHOLDER

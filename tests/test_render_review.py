@@ -236,3 +236,17 @@ def test_a_stack_references_outputs_are_not_placeholders():
     assert offline_placeholders(recording, engine.run({}, [], program=program, stack_outputs=given, probe=True)) == []
     assert recording.outputs == {"shards": {"a": 1}}
 
+
+
+def test_secrets_set_per_machine_render_as_placeholders_when_the_file_has_none(tmp_path):
+    # A connection with a password and receivers with credentials: their secrets are set per machine,
+    # like the required ones, so a stack file without them still renders.
+    document = stack_document("prod")
+    document["tenants"][0]["airflow"]["connections"][0]["password"] = True
+    variant = write_stack_file(tmp_path / "Pulumi.prod.yaml", document)
+    config, _ = read(variant, fill_missing_secrets=True)
+    assert config["astronomer-platform:airflowConnectionPasswords"] == SECRET_PLACEHOLDER
+    assert config["astronomer-platform:alertReceiverSecrets"] == SECRET_PLACEHOLDER
+    assert render("prod", tmp_path / "out", variant) == 0
+    deployment = yaml.safe_load((tmp_path / "out/houston/finance-deployment.yaml").read_text())
+    assert re.search(r"\[secret [0-9a-f]{12}\]", json.dumps(deployment))
