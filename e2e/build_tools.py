@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "astronomer-platform" / "e2e"
+# Everything the project caches on a machine (tools, the DagBag virtualenv, trivy's database) lives here.
+PROJECT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "astronomer-platform"
+CACHE = PROJECT_CACHE / "e2e"
 
 KUBERNETES_VERSION = "v1.35.4"
 # The Python SDK is pinned at 3.272.0, but the Go module proxy serves pkg/v3 source only up to
@@ -216,8 +218,8 @@ def _ways(tool: Tool, box: Toolbox) -> list[tuple[str, Callable[[], float]]]:
     return [("build", lambda: _build_wrapped(tool))]
 
 
-def _obtain(tool: Tool, box: Toolbox) -> str | None:
-    """Try each way to get ``tool`` until one works: None, or why none did."""
+def obtain(tool: Tool, box: Toolbox) -> str | None:
+    """Try each way to get ``tool`` until one works, printing progress and timing: None, or why none did."""
     failures: list[str] = []
     for way, obtain in _ways(tool, box):
         print(f"{tool.name} {tool.version}: {way} (cached afterwards in {tool.path.parent})", flush=True)
@@ -236,7 +238,7 @@ def ensure_tools() -> Toolbox:
     ensure_system_packages()
     box = Toolbox(paths={"etcd": Path(shutil.which("etcd") or "etcd")}, blocked={})
     for tool in (*TOOLS, PROVIDER):  # the CLI first: it may install the provider
-        reason = None if tool.path.is_file() else _obtain(tool, box)
+        reason = None if tool.path.is_file() else obtain(tool, box)
         if reason is None:
             box.paths[tool.name] = tool.path
         else:

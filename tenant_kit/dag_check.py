@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.stack_file import validate_file
+from e2e.build_tools import PROJECT_CACHE
 from tenant_kit.environment import resolved_environment
 from tenant_kit.errors import KitError
 from tenant_kit.image import runtime_version
@@ -49,8 +50,7 @@ class KitCase:
 
 
 def cache_root() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "astronomer-platform" / "kit-dag-check"
+    return PROJECT_CACHE / "kit-dag-check"
 
 
 def _python(version: str) -> str:

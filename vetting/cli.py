@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from config.stack_file import validate_file
+from e2e.build_tools import PROJECT_CACHE
 from vetting import tools
 from vetting.check import problems
 from vetting.credentials import CredentialsError, artifactory_access, artifactory_login, upstream_access
@@ -25,7 +26,7 @@ from vetting.scanner import ScanSettings, scan
 
 STACKS = ("dev", "prod")
 REPORTS_DIR = ROOT / "build" / "vetting-reports"
-TRIVY_CACHE = Path.home() / ".cache" / "astronomer-platform" / "trivy"
+TRIVY_CACHE = PROJECT_CACHE / "trivy"
 
 
 def _keep_digests(new: Lock, old: Lock | None) -> Lock:

@@ -23,8 +23,7 @@ def ensure(name: str) -> Path:
     if tool is None:
         raise ToolError(f"{name} is not one of {[t.name for t in build_tools.VETTING_TOOLS]}")
     if not tool.path.is_file():
-        # build_tools has no public single-tool build; its own `_obtain` prints progress and timing.
-        reason = build_tools._obtain(tool, build_tools.Toolbox({}, {}))  # pyright: ignore[reportPrivateUsage]
+        reason = build_tools.obtain(tool, build_tools.Toolbox({}, {}))
         if reason is not None:
             raise ToolError(f"cannot build {name} {tool.version}: {reason}")
     return tool.path
