@@ -49,7 +49,7 @@ bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tena
 
 # The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
 # Builds its tools once into ~/.cache/astronomer-platform/e2e (the Kubernetes provider: `pulumi plugin
-# install` first, then a build from source); E2E_ARGS=--help for the options, --allow-blocked in CI.
+# install` first, then a build from source); E2E_ARGS=--help for the options.
 e2e: $(VENV)/.installed ## the program under the real engine against a local control plane
 	$(PY) -m e2e.run $(E2E_ARGS)
 

@@ -37,13 +37,19 @@ PROJECT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 CACHE = PROJECT_CACHE / "e2e"
 
 KUBERNETES_VERSION = "v1.35.4"
-# The Python SDK is pinned at 3.272.0, but the Go module proxy serves pkg/v3 source only up to
-# v3.259.0 (v3.260.0 and later answer 403): the CLI is the newest one that can be built here.
-PULUMI_VERSION = "v3.259.0"
-# The same version as the pinned pulumi-kubernetes Python SDK: the SDK asks the engine for it.
+# The newest CLI the Go module proxy serves that is not older than the pinned Python SDK (3.272.0).
+PULUMI_VERSION = "v3.277.0"
 PROVIDER_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4"
-PROVIDER_VERSION = "v4.34.2"
+# The pinned Python SDK (4.34.2) asks the engine for plugin 4.34.2, which `pulumi plugin install`
+# fetches on a user's machine. Where that download is refused, the provider is built from the one
+# module version the Go module proxy serves here: a commit of 2026-01-15 just after SDK v4.24.0. It is
+# stamped with its own pseudo-version, not relabelled, and reaches the engine as an ambient plugin on
+# PATH (the engine prefers those and warns that it does: pulumi/pulumi#13607).
+PROVIDER_RELEASE = "v4.34.2"
+PROVIDER_VERSION = "v4.0.0-20260115033456-f47bc2d6f199"
 PROVIDER_SDK_MODULE = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+# The published SDK the pseudo-version's go.mod requires; upstream replaces it with the in-tree copy.
+PROVIDER_SDK_VERSION = "v4.24.0"
 # A refused download fails at once; this only bounds a network that does not answer.
 PLUGIN_INSTALL_TIMEOUT = 120
 # Debian package of each command the harness and the ticket manager's tests (a throwaway realm:
@@ -83,6 +89,9 @@ TOOLS = (
     Tool("kube-apiserver", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-apiserver", "kubernetes", _KUBE_LDFLAGS),
     Tool("kube-controller-manager", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-controller-manager", "kubernetes",
          _KUBE_LDFLAGS),
+    Tool("kube-scheduler", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-scheduler", "kubernetes", _KUBE_LDFLAGS),
+    Tool("kubelet", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kubelet", "kubernetes", _KUBE_LDFLAGS),
+    Tool("kube-proxy", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-proxy", "kubernetes", _KUBE_LDFLAGS),
     # Without the version stamped in, `pulumi version` prints nothing and the Automation API
     # cannot check it.
     Tool("pulumi", PULUMI_VERSION, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", "pulumi",
@@ -95,9 +104,13 @@ VETTING_TOOLS = (
     Tool("helm", "v3.17.3", "helm.sh/helm/v3/cmd/helm", "../../vetting/tools/helm",
          ldflags="-X helm.sh/helm/v3/internal/version.version=v3.17.3"),
 )
-# No wrapper module: see _build_provider.
-PROVIDER = Tool("pulumi-resource-kubernetes", PROVIDER_VERSION, f"{PROVIDER_MODULE}/cmd/pulumi-resource-kubernetes",
-                "", ldflags=f"-X {PROVIDER_MODULE}/pkg/version.Version={PROVIDER_VERSION.removeprefix('v')}")
+# The release `pulumi plugin install` brings, and the build from the served module (no wrapper module:
+# see _build_provider). Either one, cached, serves the engine.
+PROVIDER_RELEASED = Tool("pulumi-resource-kubernetes", PROVIDER_RELEASE,
+                         f"{PROVIDER_MODULE}/cmd/pulumi-resource-kubernetes", "")
+PROVIDER_BUILT = Tool("pulumi-resource-kubernetes", PROVIDER_VERSION, PROVIDER_RELEASED.package, "",
+                      ldflags=f"-X {PROVIDER_MODULE}/pkg/version.Version={PROVIDER_VERSION.removeprefix('v')}")
+PROVIDERS = (PROVIDER_RELEASED, PROVIDER_BUILT)
 
 
 class BlockedError(Exception):
@@ -111,12 +124,12 @@ def _go(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
         raise BlockedError(f"`go {' '.join(args[:2])} ...` failed: {result.stderr.strip()[-1500:]}")
 
 
-def _build(tool: Tool, module_dir: Path) -> float:
+def _build(tool: Tool, module_dir: Path, *flags: str) -> float:
     """``go build`` one tool into its cache directory (atomically); returns the seconds it took."""
     started = time.monotonic()
     tool.path.parent.mkdir(parents=True, exist_ok=True)
     partial = tool.path.with_suffix(".partial")
-    args = ["build", "-trimpath", "-o", str(partial)]
+    args = ["build", "-trimpath", *flags, "-o", str(partial)]
     if tool.ldflags:
         args.append(f"-ldflags={tool.ldflags}")
     _go([*args, tool.package], cwd=module_dir)
@@ -138,7 +151,8 @@ def _build_provider() -> float:
     Its main package embeds files its build generates (the versioned schema, not in the module
     zip), so it cannot be built as a dependency of a wrapper module: download the module, generate
     those files in a copy with the module's own generator, and build the copy with upstream's
-    go.mod, whose one replace (the in-repository SDK) becomes the published SDK at the same version.
+    go.mod, whose one replace (the in-repository SDK) becomes the published SDK that go.mod requires.
+    ``-mod=mod``: the replaced SDK has no go.sum lines in the copy until the build adds them.
     """
     started = time.monotonic()
     download = subprocess.run(["go", "mod", "download", "-json", f"{PROVIDER_MODULE}@{PROVIDER_VERSION}"],
@@ -153,18 +167,19 @@ def _build_provider() -> float:
         copy.chmod(0o755)
         for path in copy.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        _go(["mod", "edit", f"-replace={PROVIDER_SDK_MODULE}={PROVIDER_SDK_MODULE}@{PROVIDER_VERSION}"], cwd=copy)
+        _go(["mod", "edit", f"-replace={PROVIDER_SDK_MODULE}={PROVIDER_SDK_MODULE}@{PROVIDER_SDK_VERSION}"],
+            cwd=copy)
         _go(["mod", "download"], cwd=copy)
         version = PROVIDER_VERSION.removeprefix("v")
         _go(["generate", "./cmd/pulumi-resource-kubernetes"], cwd=copy, env={"VERSION": version})
-        _build(PROVIDER, copy)
+        _build(PROVIDER_BUILT, copy, "-mod=mod")
     return time.monotonic() - started
 
 
 def _install_provider(pulumi: Path | None) -> float:
-    """The provider the normal way: ``pulumi plugin install``, into a throw-away PULUMI_HOME,
-    then copied to the cache path a build would have written."""
-    version = PROVIDER_VERSION.removeprefix("v")
+    """The released provider the normal way: ``pulumi plugin install``, into a throw-away
+    PULUMI_HOME, then copied to its cache path."""
+    version = PROVIDER_RELEASE.removeprefix("v")
     command = ["plugin", "install", "resource", "kubernetes", version]
     if pulumi is None:
         raise BlockedError(f"no pulumi CLI to run `pulumi {' '.join(command)}`")
@@ -181,11 +196,11 @@ def _install_provider(pulumi: Path | None) -> float:
             causes = dict.fromkeys(x for x in result.stderr.splitlines() if x.startswith(("warning:", "error:")))
             raise BlockedError(f"`pulumi {' '.join(command)}` failed: "
                                f"{' / '.join(causes) or result.stderr.strip()[-1500:]}")
-        installed = Path(home) / "plugins" / f"resource-kubernetes-v{version}" / PROVIDER.name
-        PROVIDER.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = PROVIDER.path.with_suffix(".partial")
+        installed = Path(home) / "plugins" / f"resource-kubernetes-v{version}" / PROVIDER_RELEASED.name
+        PROVIDER_RELEASED.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = PROVIDER_RELEASED.path.with_suffix(".partial")
         shutil.copy2(installed, partial)
-        partial.replace(PROVIDER.path)
+        partial.replace(PROVIDER_RELEASED.path)
     return time.monotonic() - started
 
 
@@ -212,9 +227,9 @@ def ensure_system_packages() -> None:
 
 def _ways(tool: Tool, box: Toolbox) -> list[tuple[str, Callable[[], float]]]:
     """How to get ``tool``, in the order to try them."""
-    if tool is PROVIDER:
-        return [("pulumi plugin install", lambda: _install_provider(box.paths.get("pulumi"))),
-                ("build from source", _build_provider)]
+    if tool in PROVIDERS:
+        return [(f"pulumi plugin install {PROVIDER_RELEASE}", lambda: _install_provider(box.paths.get("pulumi"))),
+                (f"build {PROVIDER_VERSION} from source", _build_provider)]
     return [("build", lambda: _build_wrapped(tool))]
 
 
@@ -222,14 +237,14 @@ def obtain(tool: Tool, box: Toolbox) -> str | None:
     """Try each way to get ``tool`` until one works, printing progress and timing: None, or why none did."""
     failures: list[str] = []
     for way, obtain in _ways(tool, box):
-        print(f"{tool.name} {tool.version}: {way} (cached afterwards in {tool.path.parent})", flush=True)
+        print(f"{tool.name}: {way} (cached afterwards under {CACHE})", flush=True)
         try:
             seconds = obtain()
         except BlockedError as error:
-            print(f"{tool.name} {tool.version}: {way} failed", flush=True)
+            print(f"{tool.name}: {way} failed", flush=True)
             failures.append(f"{way}: {error}")
             continue
-        print(f"{tool.name} {tool.version}: {way} done in {seconds:.0f} s", flush=True)
+        print(f"{tool.name}: {way} done in {seconds:.0f} s", flush=True)
         return None
     return " | ".join(failures)
 
@@ -237,12 +252,19 @@ def obtain(tool: Tool, box: Toolbox) -> str | None:
 def ensure_tools() -> Toolbox:
     ensure_system_packages()
     box = Toolbox(paths={"etcd": Path(shutil.which("etcd") or "etcd")}, blocked={})
-    for tool in (*TOOLS, PROVIDER):  # the CLI first: it may install the provider
+    for tool in TOOLS:  # the CLI first: it may install the provider
         reason = None if tool.path.is_file() else obtain(tool, box)
         if reason is None:
             box.paths[tool.name] = tool.path
         else:
             box.blocked[tool.name] = reason
+    if not any(provider.path.is_file() for provider in PROVIDERS):
+        reason = obtain(PROVIDER_RELEASED, box)
+        if reason is not None:
+            box.blocked[PROVIDER_RELEASED.name] = reason
+            return box
+    # The release where it could be installed, otherwise the build.
+    box.paths[PROVIDER_RELEASED.name] = next(p.path for p in PROVIDERS if p.path.is_file())
     return box
 
 

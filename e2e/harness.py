@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 PART_OF = "app.kubernetes.io/part-of=astronomer-platform"
+# Objects the control plane writes by itself while it runs: not anyone's leftovers.
+CHURN = frozenset({"Event", "Lease"})
 
 
 class CheckFailedError(AssertionError):
@@ -80,6 +82,21 @@ class Api:
             self.resource(manifest), body=manifest, name=metadata["name"], namespace=metadata.get("namespace"),
             field_manager="e2e", force_conflicts=True,
         )
+
+    def inventory(self) -> set[tuple[str, str, str]]:
+        """(apiVersion/kind, namespace, name) of every stored object the API lists, but those the
+        cluster itself churns (events, leases): to prove a step leaves nothing behind."""
+        from kubernetes.dynamic.resource import ResourceList
+
+        found: set[tuple[str, str, str]] = set()
+        for resource in self.dynamic.resources.search():
+            if (isinstance(resource, ResourceList) or "list" not in (resource.verbs or [])
+                    or "/" in resource.name or resource.kind in CHURN):
+                continue
+            for item in resource.get().items:
+                found.add((f"{resource.group_version}/{resource.kind}", item.metadata.namespace or "",
+                           item.metadata.name))
+        return found
 
     def namespaces(self, selector: str = PART_OF) -> set[str]:
         return {ns.metadata.name for ns in self.core.list_namespace(label_selector=selector).items}

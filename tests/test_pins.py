@@ -20,3 +20,21 @@ def test_the_policy_pack_names_the_project_host_in_its_config():
     for stack in ("dev", "prod"):
         host = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["astronomer-platform:artifactory"]["host"]
         assert {policy["artifactoryHost"] for policy in config.values()} == {host}
+
+
+def test_the_end_to_end_engine_serves_the_pinned_sdks():
+    from e2e import build_tools
+
+    project = (ROOT / "pyproject.toml").read_text()
+    kubernetes_sdk = re.search(r'"pulumi-kubernetes==([^"]+)"', project).group(1)
+    python_sdk = re.search(r'"pulumi==([^"]+)"', project).group(1)
+    # `pulumi plugin install` asks for the provider release the SDK asks the engine for.
+    assert f"v{kubernetes_sdk}" == build_tools.PROVIDER_RELEASE
+
+    def version(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in text.removeprefix("v").split("."))
+
+    assert version(build_tools.PULUMI_VERSION) >= version(python_sdk)
+    pulumi_module = (ROOT / "e2e/tools/pulumi/go.mod").read_text()
+    assert f"github.com/pulumi/pulumi/pkg/v3 {build_tools.PULUMI_VERSION}" in pulumi_module
+    assert f"github.com/pulumi/pulumi/sdk/v3 {build_tools.PULUMI_VERSION}" in pulumi_module
