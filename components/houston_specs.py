@@ -9,23 +9,14 @@ reads them back.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from domain.environment_keys import env_key_problem
+
 Executor = Literal["CeleryExecutor", "KubernetesExecutor", "LocalExecutor"]
 WorkspaceRole = Literal["WORKSPACE_ADMIN", "WORKSPACE_EDITOR", "WORKSPACE_VIEWER"]
-
-# Houston's environment variable key rule and the keys it sets itself (houston-api.md §7).
-ENV_KEY_RULE = r"^(?!_+$)(?=[A-Z_])[A-Z0-9_]+$"
-RESERVED_ENV_KEYS = frozenset({
-    "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__LOAD_EXAMPLES",
-    "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__CELERY__BROKER_URL",
-    "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__DEFAULT_QUEUE", "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC",
-    "AIRFLOW__SCHEDULER__STATSD_ON", "AIRFLOW__SCHEDULER__STATSD_HOST", "AIRFLOW__SCHEDULER__STATSD_PORT",
-    "AIRFLOW__SCHEDULER__STATSD_PREFIX", "AIRFLOW__KUBERNETES__NAMESPACE",
-})
 
 # Properties whose change replaces the deployment: Houston has no way to change them (§12).
 REPLACE_PROPERTIES = ("workspace_id", "release_name", "namespace")
@@ -33,16 +24,6 @@ REPLACE_PROPERTIES = ("workspace_id", "release_name", "namespace")
 UPDATE_PROPERTIES = ("label", "description", "executor", "runtime_version", "image", "sizing", "environment")
 # Where to reach Houston: a change updates the state only (a rotated key, a new URL).
 CONNECTION_PROPERTIES = ("houston_url", "api_key")
-
-
-def env_key_problem(key: str) -> str | None:
-    """Why Houston would refuse ``key`` as an environment variable name, or None."""
-    if not re.match(ENV_KEY_RULE, key):
-        return (f"{key!r} is not a valid Houston environment variable name (upper-case letters, digits and '_', "
-                "not starting with a digit, not only '_')")
-    if key in RESERVED_ENV_KEYS:
-        return f"{key!r} is set by Houston itself and cannot be overridden"
-    return None
 
 
 @dataclass(frozen=True)

@@ -15,71 +15,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 
-Severity = Literal["critical", "warning", "info"]
-ReceiverKind = Literal["email", "slack", "pagerduty", "webhook"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
-
-# The per-tenant alerts; a tenant's severityOverrides name these.
-SCHEDULER_STALLED = "TenantSchedulerHeartbeatStalled"
-SCHEDULER_LAGGING = "TenantSchedulerLagging"
-TASKS_QUEUED = "TenantTasksQueuedNotRunning"
-QUOTA_NEAR_CEILING = "TenantQuotaNearCeiling"
-TICKET_EXPIRING = "TenantKerberosTicketExpiring"
-TICKET_MANAGER_FAILING = "TenantKerberosManagerFailing"
-TENANT_ALERTS = (SCHEDULER_STALLED, SCHEDULER_LAGGING, TASKS_QUEUED, QUOTA_NEAR_CEILING, TICKET_EXPIRING,
-                 TICKET_MANAGER_FAILING)
-MANAGER_DOWN = "KerberosTicketManagerDown"
-
-# Receiver names the chart's Alertmanager template defines itself.
-CHART_RECEIVERS = frozenset({"blackhole-receiver", "default-receiver", "platform-receiver",
-                             "platform-critical-receiver", "airflow-receiver"})
-
-# Receiver credentials: one Secret in the platform namespace, one key per receiver, mounted as files.
-RECEIVER_SECRET_NAME = "alertmanager-receiver-credentials"
-RECEIVER_SECRET_VOLUME = "receiver-credentials"
-RECEIVER_SECRET_DIR = "/etc/alertmanager/receivers"
-# The Alertmanager field that reads each kind's credential from a file (Alertmanager 0.26 and later have
-# all four; the chart ships 0.28.1 on 0.37.x and 0.33.1 on 1.x and 2.x).
-SECRET_FILE_FIELD: dict[ReceiverKind, str] = {
-    "email": "auth_password_file", "slack": "api_url_file", "pagerduty": "routing_key_file", "webhook": "url_file",
-}
+from domain.alerts import (
+    MANAGER_DOWN,
+    QUOTA_NEAR_CEILING,
+    RECEIVER_SECRET_DIR,
+    RECEIVER_SECRET_NAME,
+    RECEIVER_SECRET_VOLUME,
+    SCHEDULER_LAGGING,
+    SCHEDULER_STALLED,
+    TASKS_QUEUED,
+    TICKET_EXPIRING,
+    TICKET_MANAGER_FAILING,
+    Receiver,
+    Severity,
+)
+from domain.tickets import RENEW_MARGIN_SECONDS
 
 # Airflow's default scheduler_heartbeat_sec: a healthy scheduler beats this often, a slow loop later.
 SCHEDULER_HEARTBEAT_SECONDS = 5
 # The design notes' target: scheduler lag under a second.
 SCHEDULER_LAG_TARGET_SECONDS = 1
 QUOTA_WARNING_RATIO = 0.9
-# Below this a ticket is about to expire whatever the renewal schedule (the config's renewal margin).
-TICKET_MARGIN_SECONDS = 300
 MANAGER_JOB = "kerberos-manager"
 
 _DEFAULT_SEVERITY: dict[str, Severity] = {
     SCHEDULER_STALLED: "critical", SCHEDULER_LAGGING: "warning", TASKS_QUEUED: "warning",
     QUOTA_NEAR_CEILING: "warning", TICKET_EXPIRING: "critical", TICKET_MANAGER_FAILING: "warning",
 }
-
-
-@dataclass(frozen=True)
-class Receiver:
-    """One Alertmanager receiver: its kind, its settings in Alertmanager's field names, and whether a
-    credential (from the receiver Secret) completes it."""
-
-    name: str
-    kind: ReceiverKind
-    settings: Mapping[str, Any]
-    has_secret: bool
-
-    def body(self) -> dict[str, Any]:
-        """The receiver without its name: ``<kind>_configs`` with one entry."""
-        entry = dict(self.settings)
-        if self.has_secret:
-            entry[SECRET_FILE_FIELD[self.kind]] = f"{RECEIVER_SECRET_DIR}/{self.name}"
-        return {f"{self.kind}_configs": [entry]}
 
 
 @dataclass(frozen=True)
@@ -161,7 +128,7 @@ def tenant_rules(tenant: TenantWatch, renew_interval_seconds: int) -> list[dict[
         _rule(TICKET_EXPIRING,
               f"kerberos_manager_ticket_expiry_seconds{ticket} < (kerberos_manager_last_success_timestamp_seconds"
               f"{ticket} + {renew_interval_seconds} - time()) or kerberos_manager_ticket_expiry_seconds{ticket} "
-              f"< {TICKET_MARGIN_SECONDS}", "5m", labels(TICKET_EXPIRING, "kerberos"),
+              f"< {RENEW_MARGIN_SECONDS}", "5m", labels(TICKET_EXPIRING, "kerberos"),
               f"The Kerberos ticket of tenant {tenant.name} expires before its next renewal",
               f"The Kerberos ticket of {who} expires in {{{{ $value | humanizeDuration }}}}, before the ticket "
               f"manager renews it (every {renew_interval_seconds} s): its connections will fail."),

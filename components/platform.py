@@ -15,10 +15,11 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from components.isolation_policy import Deployers, admission_binding_spec, admission_policy_spec, policy_name
 from components.kerberos_specs import HEALTH_PORT, SELECTOR
 from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
-from components.monitoring_specs import RECEIVER_SECRET_NAME, scrape_policy_spec
+from components.monitoring_specs import scrape_policy_spec
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
 from components.registry import RegistryLogin
 from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
+from domain.alerts import RECEIVER_SECRET_NAME
 
 CHART_NAME = "astronomer"
 # The platform's first install runs database migrations and many hooks: give it time.

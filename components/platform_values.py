@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from components.monitoring_specs import MonitoringSpec, monitoring_values
+from domain.chart_lines import chart_line
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -64,12 +65,6 @@ class ChartSettings:
     @property
     def chart_line(self) -> str:
         return chart_line(self.chart_version)
-
-
-def chart_line(version: str) -> str:
-    """``0.37.7`` -> ``0.37``, ``1.2.0`` -> ``1``, ``2.1.0`` -> ``2``."""
-    major, minor = version.split(".")[:2]
-    return f"0.{minor}" if major == "0" else major
 
 
 def _line_keys(line: str) -> dict[str, Any]:

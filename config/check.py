@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from config.errors import ConfigError, StackFileError
-from config.registry_policy import is_mapping
 from config.secrets import SECRET_KEYS
 from config.stack_file import document, validate_file
+from domain.registry_policy import is_mapping
 
 
 def plain_text_secrets(path: Path) -> list[str]:

@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_snake
 
 from config.errors import Problem
 from config.models import TenantConfig
-from config.registry_policy import registry_violations
+from domain.registry_policy import registry_violations
 
 
 @dataclass(frozen=True)

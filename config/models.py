@@ -16,11 +16,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.chart_pull_secrets import unsecreted_templates, value_at
-from components.chart_upgrade import line_change
-from components.houston_specs import env_key_problem
-from components.monitoring_specs import CHART_RECEIVERS, TENANT_ALERTS, Receiver, Severity
-from components.platform_values import chart_line
 from config.errors import FieldError
 from config.rules import (
     AbsolutePath,
@@ -47,20 +42,17 @@ from config.rules import (
     Rule,
 )
 from config.sizing import ComponentShare, parse_quantity, platform_quota
+from domain.alerts import CHART_RECEIVERS, TENANT_ALERTS, Receiver, Severity
+from domain.chart_lines import CHART_LINES, chart_line, line_change
+from domain.chart_pull_secrets import unsecreted_templates, value_at
+from domain.environment_keys import RESERVED_AIRFLOW_VARIABLES, connection_env_key, env_key_problem, variable_env_key
+from domain.tickets import RENEW_MARGIN_SECONDS
 
 PositiveInt = Annotated[int, Field(strict=True, gt=0)]
 # Houston's endpoint: https, or http on the loopback interface only (a stand-in, a port-forward).
 HoustonUrl = Annotated[str, Field(strict=True, pattern=r"^(https://[^/\s]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
 Port = Annotated[int, Field(strict=True, ge=1, le=65535)]
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
-
-# Chart lines this program knows the value keys of. 0.37 and 1.x share one layout; 2.x renamed
-# many keys (see docs: astronomer-chart.md).
-SUPPORTED_CHART_LINES = ("0.37", "1", "2")
-
-# Minimum gap between a ticket renewal and the ticket's expiry: kubelet propagation of the cache
-# Secret plus pod start-up must fit into it.
-KERBEROS_RENEW_MARGIN_SECONDS = 300
 
 
 # Alertmanager takes Go durations; Prometheus's retention the same units plus d, w, y.
@@ -177,7 +169,7 @@ class PlatformConfig(Model):
 
     @model_validator(mode="after")
     def _supported_line(self) -> PlatformConfig:
-        if self.chart_line not in SUPPORTED_CHART_LINES:
+        if self.chart_line not in CHART_LINES:
             raise FieldError(
                 "chartVersion",
                 f"{self.chart_version!r} is not on a supported chart line "
@@ -259,12 +251,12 @@ class KerberosConfig(Model):
 
     @model_validator(mode="after")
     def _renew_before_expiry(self) -> KerberosConfig:
-        latest = self.ticket_lifetime_seconds - KERBEROS_RENEW_MARGIN_SECONDS
+        latest = self.ticket_lifetime_seconds - RENEW_MARGIN_SECONDS
         if self.renew_interval_seconds > latest:
             raise FieldError(
                 "renewIntervalSeconds",
                 f"{self.renew_interval_seconds} must be at least "
-                f"{KERBEROS_RENEW_MARGIN_SECONDS} s below ticketLifetimeSeconds "
+                f"{RENEW_MARGIN_SECONDS} s below ticketLifetimeSeconds "
                 f"({self.ticket_lifetime_seconds}), i.e. at most {latest}, so a renewed cache "
                 "reaches pods before the old ticket expires"
             )
@@ -411,22 +403,6 @@ class AirflowConnection(Model):
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
 # Key names that hold secrets in Airflow variables and connection extras.
 _SECRET_LOOKING = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
-
-# Variables the program sets itself in every tenant's Airflow settings.
-RESERVED_AIRFLOW_VARIABLES = frozenset(
-    {"artifactory_url", "datakit_registry", "environment", "astronomer_namespace", "datakit_images"}
-)
-
-
-def variable_env_key(key: str) -> str:
-    """The environment variable Airflow reads an Airflow variable from."""
-    return f"AIRFLOW_VAR_{key.upper()}"
-
-
-def connection_env_key(conn_id: str) -> str:
-    """The environment variable Airflow reads a connection from."""
-    return f"AIRFLOW_CONN_{conn_id.upper()}"
-
 
 class TenantAirflow(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)

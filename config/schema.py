@@ -16,9 +16,9 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from config.loader import PROJECT
 from config.models import StackConfig
 from config.secrets import SECRET_DESCRIPTIONS, SECRET_KEYS
+from config.validation import PROJECT
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "stack-config.schema.json"
 PREFIX = f"{PROJECT}:"

@@ -1,20 +1,18 @@
-"""Secret stack config: each secret is its own top-level key, read as a Pulumi secret.
+"""Secret stack config: which keys are secrets, and the rules for the two that hold JSON.
 
-``require_object`` on a structured key that holds a ``secure:`` value returns plain text, so a
-secret is never accepted inside a structured key. The Airflow connections' passwords are one
-top-level secret whose whole value, a JSON object ``{"<tenant>": {"<connId>": "<password>"}}``, is
-encrypted as one.
+Each secret is its own top-level key: ``require_object`` on a structured key that holds a
+``secure:`` value returns plain text, so a secret is never accepted inside a structured key. The
+Airflow connections' passwords are one top-level secret whose whole value, a JSON object
+``{"<tenant>": {"<connId>": "<password>"}}``, is encrypted as one; the monitoring receivers'
+credentials likewise. The program reads them as Pulumi secrets (``composition.stack_config``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, cast
 
-import pulumi
-from pulumi.runtime import config as runtime_config
 from pydantic import TypeAdapter, ValidationError
 
 from config.errors import ConfigError, Problem
@@ -46,39 +44,15 @@ SECRET_DESCRIPTIONS = {
 _OFFLINE_PLACEHOLDER = re.compile(r"^\[secret( [0-9a-f]{12})?\]$")
 
 
-@dataclass(frozen=True)
-class Secrets:
-    artifactory_password: pulumi.Output[str]
-    database_connection: pulumi.Output[str]
-    delinea_password: pulumi.Output[str]
-    houston_api_key: pulumi.Output[str]
-    tls_certificate: pulumi.Output[str] | None
-    tls_key: pulumi.Output[str] | None
+def connection_passwords(stack: StackConfig, text: str | None) -> dict[str, dict[str, str]]:
+    """Tenant -> connection id -> password, for the connections with ``password: true``, from the
+    secret's text (None: not set).
 
-    @classmethod
-    def from_config(cls, config: pulumi.Config) -> Secrets:
-        # require_secret/get_secret mark the value secret even when the stack file holds it
-        # unencrypted.
-        return cls(
-            artifactory_password=config.require_secret("artifactoryPassword"),
-            database_connection=config.require_secret("databaseConnection"),
-            delinea_password=config.require_secret("delineaPassword"),
-            houston_api_key=config.require_secret("houstonApiKey"),
-            tls_certificate=config.get_secret("tlsCertificate"),
-            tls_key=config.get_secret("tlsKey"),
-        )
-
-
-def connection_passwords(stack: StackConfig, project: str) -> dict[str, dict[str, pulumi.Output[str]]]:
-    """Tenant -> connection id -> password (secret), for the connections with ``password: true``.
-
-    Reads the secret once, before anything is created, so a missing or stray entry is a config
-    error naming its path. Offline the value is a placeholder: each password is then that
-    placeholder, secret like the real one.
+    A missing or stray entry is a config error naming its path, never the value. Offline the text is
+    a placeholder: each password is then that placeholder.
     """
     wanted = {(t.name, c.conn_id): f"tenants[{i}].airflow.connections[{j}]"
               for i, t in enumerate(stack.tenants) for j, c in enumerate(t.airflow.connections) if c.password}
-    text = runtime_config.get_config(f"{project}:{CONNECTION_PASSWORDS}")
     if not wanted and text is None:
         return {}
     setting = f"set it with `pulumi config set --secret {CONNECTION_PASSWORDS}`"
@@ -89,9 +63,9 @@ def connection_passwords(stack: StackConfig, project: str) -> dict[str, dict[str
         values = {key: f"{text} {key[0]}.{key[1]}" for key in wanted}
     else:
         values = _parse(text, wanted, setting)
-    passwords: dict[str, dict[str, pulumi.Output[str]]] = {}
+    passwords: dict[str, dict[str, str]] = {}
     for (tenant, conn_id), value in sorted(values.items()):
-        passwords.setdefault(tenant, {})[conn_id] = pulumi.Output.secret(value)
+        passwords.setdefault(tenant, {})[conn_id] = value
     return passwords
 
 
@@ -125,17 +99,16 @@ _CREDENTIAL = {"email": "SMTP password", "slack": "Slack incoming-webhook URL", 
 _HTTPS_URL: TypeAdapter[str] = TypeAdapter(HttpsUrl)
 
 
-def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Output[str]]:
-    """Receiver name -> its credential (secret), for the monitoring receivers that need one.
+def receiver_secrets(stack: StackConfig, text: str | None) -> dict[str, str]:
+    """Receiver name -> its credential, for the monitoring receivers that need one, from the secret's
+    text (None: not set).
 
-    Read once, before anything is created: a missing, stray or malformed entry is a config error naming
-    ``alertReceiverSecrets.<receiver>`` and never showing the value. Offline the value is a placeholder (or
-    absent, as the other secrets set per machine are), and each credential is that placeholder, secret like
-    the real one.
+    A missing, stray or malformed entry is a config error naming ``alertReceiverSecrets.<receiver>``
+    and never showing the value. Offline the text is a placeholder, and each credential is that
+    placeholder.
     """
     wanted = {name: receiver.kinds[0] for name, receiver in (stack.monitoring.receivers.items() if stack.monitoring
                                                               else ()) if receiver.needs_secret}
-    text = runtime_config.get_config(f"{project}:{RECEIVER_SECRETS}")
     if not wanted and text is None:
         return {}
     setting = f"set it with `pulumi config set --secret {RECEIVER_SECRETS}`"
@@ -143,7 +116,7 @@ def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Outpu
         raise ConfigError([Problem(RECEIVER_SECRETS, f"is required: monitoring.receivers.{name} needs its "
                                    f"{_CREDENTIAL[kind]}; {setting}") for name, kind in sorted(wanted.items())])
     if _OFFLINE_PLACEHOLDER.match(text):
-        return {name: pulumi.Output.secret(f"{text} {name}") for name in sorted(wanted)}
+        return {name: f"{text} {name}" for name in sorted(wanted)}
     try:
         document: Any = json.loads(text)
     except ValueError:
@@ -162,7 +135,7 @@ def receiver_secrets(stack: StackConfig, project: str) -> dict[str, pulumi.Outpu
                  for rule in [_credential_problem(kind, given[name])] if rule]
     if problems:
         raise ConfigError(problems)
-    return {name: pulumi.Output.secret(cast(str, given[name])) for name in sorted(wanted)}
+    return {name: cast(str, given[name]) for name in sorted(wanted)}
 
 
 def _credential_problem(kind: str, value: Any) -> str | None:

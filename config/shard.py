@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from config.errors import ConfigError, problems_from
-from config.loader import runtime_config_values, split_config
 from config.models import KubernetesConfig, Model
 from config.rules import Rfc1123Label
 
 SHARD_PROJECT = "astronomer-tenant-shard"
-# The platform's export that holds every shard's tenants: shard -> tenant -> tenant document.
-SHARDS_OUTPUT = "tenantShards"
 
 
 class TenantShardConfig(Model):
@@ -27,12 +23,3 @@ class TenantShardConfig(Model):
     """the shard this stack declares: the platform's tenants whose 'shard' names it"""
     kubernetes: KubernetesConfig
     """target cluster of the explicit Kubernetes provider (the platform's cluster)"""
-
-
-def load_shard() -> TenantShardConfig:
-    """Read and validate a shard stack's config from the Pulumi runtime."""
-    raw, _, _ = split_config(runtime_config_values(), set(), project=SHARD_PROJECT)
-    try:
-        return TenantShardConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(problems_from(error, TenantShardConfig)) from None

@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from config.errors import StackFileError
-from config.loader import PROJECT, split_config, validate
 from config.models import StackConfig
-from config.registry_policy import is_mapping, is_sequence
 from config.secrets import PER_MACHINE_SECRETS
+from config.validation import PROJECT, split_config, validate
+from domain.registry_policy import is_mapping, is_sequence
 
 # For a required secret the file does not hold (set per machine): nothing to fingerprint.
 SECRET_PLACEHOLDER = "[secret]"

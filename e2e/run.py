@@ -38,8 +38,8 @@ from typing import Any
 
 import yaml
 
-from config.loader import PROJECT
 from config.stack_file import document
+from config.validation import PROJECT
 from e2e import build_tools, declared, houston_steps, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import Api, CheckFailedError, Report, expect, file_backend_env, impersonated, refusal

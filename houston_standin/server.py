@@ -32,7 +32,7 @@ from graphql import GraphQLError
 from graphql import graphql_sync as _graphql_sync  # pyright: ignore[reportUnknownVariableType] (untyped middleware)
 
 from components.houston_documents import Line
-from components.houston_specs import ENV_KEY_RULE, RESERVED_ENV_KEYS
+from domain.environment_keys import ENV_KEY_RULE, RESERVED_ENV_KEYS
 from houston_standin.schema import schema
 
 VERSIONS: dict[Line, str] = {"0.37": "0.37.7", "1.x": "1.2.0", "2.x": "2.1.0"}

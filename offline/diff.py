@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from components.chart_upgrade import LineChange, line_change
+from domain.chart_lines import LineChange, line_change
 from offline.resource_types import RELEASE_TYPE
 from offline.urns import alias_urns
 

@@ -30,7 +30,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import alias_pb2, resource_pb2
 
-from config.loader import PROJECT
+from config.validation import PROJECT
 from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"

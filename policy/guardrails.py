@@ -30,7 +30,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from components.labels import TENANT_LABEL
-from config.registry_policy import is_mapping, is_sequence, registry_violations
+from domain.registry_policy import is_mapping, is_sequence, registry_violations
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -11,7 +11,7 @@ import pulumi
 from components.provider import kubernetes_provider
 from components.tenant import Tenant
 from components.tenant_document import tenant_args
-from config.shard import SHARDS_OUTPUT, load_shard
+from composition.shard import SHARDS_OUTPUT, load_shard
 
 config = load_shard()
 kubernetes = kubernetes_provider("kubernetes", config.kubernetes.context, config.kubernetes.kubeconfig)

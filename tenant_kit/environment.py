@@ -15,7 +15,7 @@ import pulumi
 
 from components.datakit_image import DatakitImageArgs
 from components.registry import RegistryLogin
-from config.airflow_settings import deployment_environment
+from composition.airflow_environment import deployment_environment
 from config.models import StackConfig, TenantConfig
 from tenant_kit.image import runtime_image
 

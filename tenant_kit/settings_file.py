@@ -10,8 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from config.airflow_settings import airflow_connections, airflow_variables
-from config.models import RESERVED_AIRFLOW_VARIABLES, StackConfig, TenantConfig, connection_env_key, variable_env_key
+from composition.airflow_environment import airflow_connections, airflow_variables
+from config.models import StackConfig, TenantConfig
+from domain.environment_keys import RESERVED_AIRFLOW_VARIABLES, connection_env_key, variable_env_key
 from tenant_kit.astro_cli import SETTINGS, check
 from tenant_kit.environment import ResolvedEnvironment
 from tenant_kit.errors import KitError

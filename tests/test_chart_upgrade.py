@@ -7,10 +7,11 @@ import logging
 
 import pytest
 
-from components.chart_upgrade import CHART_VERSION_OUTPUT, GUIDES, line_change
+from components.chart_upgrade import CHART_VERSION_OUTPUT
 from config.errors import ConfigError
-from config.loader import validate
 from config.secrets import REQUIRED_SECRETS
+from config.validation import validate
+from domain.chart_lines import GUIDES, line_change
 from offline import diff, engine
 from tests.helpers import runtime_config
 

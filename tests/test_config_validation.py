@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.loader import validate
 from config.secrets import REQUIRED_SECRETS
 from config.stack_file import validate_file
+from config.validation import validate
 from tests.helpers import ROOT, STACKS, stack_document
 
 ALL_SECRETS = set(REQUIRED_SECRETS)

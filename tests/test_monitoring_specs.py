@@ -13,6 +13,16 @@ import pytest
 import yaml
 
 from components.monitoring_specs import (
+    MonitoringSpec,
+    TenantWatch,
+    chart_alertmanager_config,
+    credential_files,
+    monitoring_values,
+    rules_file,
+    tpl_escape,
+    tpl_unescape,
+)
+from domain.alerts import (
     MANAGER_DOWN,
     QUOTA_NEAR_CEILING,
     RECEIVER_SECRET_DIR,
@@ -22,15 +32,7 @@ from components.monitoring_specs import (
     TENANT_ALERTS,
     TICKET_EXPIRING,
     TICKET_MANAGER_FAILING,
-    MonitoringSpec,
     Receiver,
-    TenantWatch,
-    chart_alertmanager_config,
-    credential_files,
-    monitoring_values,
-    rules_file,
-    tpl_escape,
-    tpl_unescape,
 )
 
 RENEW_SECONDS = 3600

@@ -11,8 +11,9 @@ import pytest
 
 from components.tenant_document import tenant_args, tenant_document
 from components.tenant_specs import EgressAllow
+from composition.shard import SHARDS_OUTPUT
 from config.errors import ConfigError
-from config.shard import SHARD_PROJECT, SHARDS_OUTPUT
+from config.shard import SHARD_PROJECT
 from offline import engine
 from tests.helpers import ROOT, run_components, run_document
 from tests.helpers import tenant_args as tenant_args_builder

@@ -13,8 +13,8 @@ import yaml
 
 from components.houston_resources import DEPLOYMENT_TYPE
 from components.kerberos_files import cache_key
-from config.models import connection_env_key, variable_env_key
 from config.stack_file import validate_file
+from domain.environment_keys import connection_env_key, variable_env_key
 from offline import engine
 from tenant_kit import astro_cli
 from tenant_kit.__main__ import main

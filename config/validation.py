@@ -1,4 +1,4 @@
-"""Validate the stack config and read it from the Pulumi runtime, reporting every problem at once."""
+"""Validate the stack config, reporting every problem at once."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-import pulumi
-from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
 from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, key_names, problems_from
 from config.models import ArtifactoryConfig, KerberosConfig, PlatformConfig, StackConfig, TenantConfig
-from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, Secrets
+from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS
 
 PROJECT = "astronomer-platform"
 
@@ -147,24 +145,3 @@ def _parse(value: str) -> Any:
         except ValueError:
             pass
     return value
-
-
-def runtime_config_values() -> dict[str, str]:
-    """Every config value the Pulumi runtime holds (``namespace:key`` -> text), of any namespace."""
-    names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    return {name: runtime_config.get_config(name) for name in names}
-
-
-def load() -> tuple[StackConfig, Secrets]:
-    """Read and validate this stack's config from the Pulumi runtime."""
-    values = runtime_config_values()
-    names = set(values)
-    secret_keys = {name for name in names if runtime_config.is_config_secret(name)}
-    raw, present, secure = split_config(values, secret_keys)
-    for key in sorted(present - secure):
-        pulumi.log.warn(
-            f"{key} is stored unencrypted in the stack file; it is still handled as a secret, "
-            f"but re-set it with `pulumi config set --secret {key}`"
-        )
-    stack = validate(raw, present, secure, names)
-    return stack, Secrets.from_config(pulumi.Config(PROJECT))

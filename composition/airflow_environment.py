@@ -15,7 +15,8 @@ from typing import Any
 
 import pulumi
 
-from config.models import StackConfig, TenantConfig, connection_env_key, variable_env_key
+from config.models import StackConfig, TenantConfig
+from domain.environment_keys import connection_env_key, variable_env_key
 
 
 @dataclass(frozen=True)

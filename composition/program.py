@@ -1,0 +1,188 @@
+"""The program: validate the stack config (every problem at once, nothing created on error), then map
+it onto the components in order: images -> tenants -> platform chart -> Kerberos ticket manager ->
+each tenant's Airflow deployment through Houston. Each function maps one part of the config onto
+one component's arguments; ``main`` wires them together."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.chart_upgrade import CHART_VERSION_OUTPUT, deployed_version_gate
+from components.datakit_image import (
+    MANAGER_IMAGE,
+    DatakitImage,
+    DatakitImageArgs,
+    manager_image_args,
+    runtime_image_args,
+)
+from components.houston_resources import HoustonSettings, TenantAirflow, TenantAirflowArgs
+from components.houston_specs import ComponentSize, DeploymentSizing, workspace_roles
+from components.isolation_policy import Deployers
+from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
+from components.kerberos_files import Krb5Settings
+from components.kerberos_specs import KerberosTenant, ManagerSettings
+from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
+from components.platform_values import PULL_SECRET_NAME, ChartSettings, control_plane_id
+from components.provider import kubernetes_provider
+from components.registry import RegistryLogin
+from components.tenant import Tenant, TenantArgs
+from components.tenant_document import shard_documents
+from components.tenant_specs import EgressAllow, QuotaCeiling
+from composition.airflow_environment import deployment_environment
+from composition.monitoring import monitoring_spec
+from composition.shard import SHARDS_OUTPUT
+from composition.stack_config import Secrets, load
+from config.models import PodResources, StackConfig
+from config.sizing import quota_ceiling
+
+
+def images(config: StackConfig, registry: RegistryLogin,
+           opts: pulumi.ResourceOptions | None) -> dict[str, DatakitImage]:
+    """The Kerberos Runtime image, each datakit's image on it, and the ticket manager's image unless
+    ``kerberos.sidecarImage`` names another."""
+    artifactory = config.artifactory
+    runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(
+        registry, artifactory.repositories.platform, artifactory.repositories.certified,
+        config.images.runtime_version, config.images.python_version, config.images.build), opts=opts)
+    built = {"astro-runtime-krb5": runtime_image} | {
+        f"datakit-{name}": DatakitImage(f"datakit-{name}", DatakitImageArgs(
+            registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
+            build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=opts)
+        for name, kit in config.datakits.items()}
+    if config.kerberos.sidecar_image is None:
+        built[MANAGER_IMAGE] = DatakitImage(MANAGER_IMAGE, manager_image_args(
+            registry, artifactory.repositories.platform, artifactory.repositories.certified, config.images.build),
+            opts=opts)
+    return built
+
+
+def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, DatakitImage]) -> dict[str, TenantArgs]:
+    """Each tenant's namespace, isolation, quota, roles and ticket cache. A tenant with a shard keeps only
+    its namespace here; its shard stack declares the rest."""
+    platform, tenancy = config.platform, config.tenancy
+    shared_egress = [
+        EgressAllow(tenancy.egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
+        EgressAllow(tenancy.egress.vault_cidrs, [("TCP", 443)]),
+        EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
+    ]
+    return {t.name: TenantArgs(
+        namespace=t.namespace_name, environment=config.environment, platform_release=platform.release_name,
+        platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
+        protect_namespace=tenancy.protect_namespaces,
+        egress=shared_egress + [EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress],
+        quota=QuotaCeiling(**(t.quota.model_dump() if t.quota else quota_ceiling(t.deployment.shares(t.max_workers)))),
+        role_groups={"admin": t.admin_groups, "edit": t.edit_groups, "view": t.view_groups},
+        krb5=krb5, cache_mount_path=config.kerberos.cache_mount_path,
+        datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
+        part="namespace" if t.shard else "all",
+    ) for t in config.tenants}
+
+
+def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin,
+                  tenants: dict[str, Tenant]) -> PlatformArgs:
+    """The platform chart's release and what it needs first, after every tenant namespace."""
+    platform, tenancy = config.platform, config.tenancy
+    tls = TlsKeyPair(secrets.tls_certificate, secrets.tls_key) if secrets.tls_certificate and secrets.tls_key else None
+    return PlatformArgs(
+        environment=config.environment, namespace=platform.namespace, release_name=platform.release_name,
+        chart=ChartSettings(
+            chart_version=platform.chart_version, image_repository=config.artifactory.repository("certified"),
+            helm_repo_url=config.artifactory.helm_repo_url, base_domain=platform.base_domain,
+            tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
+            control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
+            values_overrides=platform.values_overrides, monitoring=monitoring_spec(config)),
+        chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
+        pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
+        # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
+        wait_for=[*tenants.values(), deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
+        keep_legacy_urns=True, receiver_credentials=secrets.receiver_credentials,
+        deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
+    )
+
+
+def ticket_manager_args(config: StackConfig, secrets: Secrets, krb5: Krb5Settings, manager_image: pulumi.Input[str],
+                        namespace: pulumi.Output[str], tenants: dict[str, Tenant]) -> KerberosSidecarArgs:
+    """The ticket manager in the platform namespace, writing every tenant's cache."""
+    kerberos = config.kerberos
+    return KerberosSidecarArgs(
+        namespace=namespace, environment=config.environment,
+        manager=ManagerSettings(manager_image, PULL_SECRET_NAME,
+                                kerberos.replicas, kerberos.renew_interval_seconds, kerberos.ticket_lifetime_seconds),
+        krb5=krb5, vault=VaultLogin(kerberos.delinea.url, kerberos.delinea.username, secrets.delinea_password),
+        tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)
+                 for t in config.tenants],
+        tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
+        keep_legacy_urns=True,
+    )
+
+
+def _size(resources: PodResources) -> ComponentSize:
+    return ComponentSize(resources.millicores, resources.mebibytes)
+
+
+def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, DatakitImage],
+                 tenants: dict[str, Tenant]) -> dict[str, TenantAirflowArgs]:
+    """Each tenant's Houston workspace and Airflow deployment (sharded tenants' too: Houston belongs to
+    the platform stack)."""
+    houston = HoustonSettings(config.houston_url, secrets.houston_api_key, config.houston.timeouts.deploy_seconds,
+                              config.houston.timeouts.delete_seconds, config.houston.timeouts.poll_interval_seconds)
+    args: dict[str, TenantAirflowArgs] = {}
+    for t in config.tenants:
+        deployment = t.deployment
+        environment = deployment_environment(
+            config, t, {kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
+            secrets.connection_passwords.get(t.name, {}))
+        args[t.name] = TenantAirflowArgs(
+            houston=houston, workspace_label=t.name,
+            workspace_description=f"Line of business {t.name} ({config.environment})",
+            teams=workspace_roles(t.admin_groups, t.edit_groups, t.view_groups),
+            label=deployment.label or t.name,
+            description=deployment.description or f"Airflow of {t.name}, managed by astronomer-platform",
+            release_name=t.release_name, namespace=tenants[t.name].namespace_name, executor=deployment.executor,
+            runtime_version=deployment.runtime_version or config.images.runtime_version,
+            image=config.artifactory.image("deployments", t.image),
+            sizing=DeploymentSizing(
+                deployment.scheduler.replicas, _size(deployment.scheduler), _size(deployment.webserver),
+                deployment.triggerer.replicas, _size(deployment.triggerer), t.max_workers, _size(deployment.worker)),
+            environment=environment.plain, secret_environment=environment.secret,
+            protect=config.tenancy.protect_namespaces,
+        )
+    return args
+
+
+def main() -> None:
+    config, secrets = load()
+    artifactory, kerberos = config.artifactory, config.kerberos
+    registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
+    krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
+
+    kubernetes = kubernetes_provider("kubernetes", config.kubernetes.context, config.kubernetes.kubeconfig)
+    k8s_opts = pulumi.ResourceOptions(providers=[kubernetes])
+    # Images are built only with images.build; the Docker provider is explicit like the Kubernetes one.
+    docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
+
+    built = images(config, registry, docker_opts)
+    manager_image = (built[MANAGER_IMAGE].image_ref if kerberos.sidecar_image is None
+                     else artifactory.image("platform", kerberos.sidecar_image))
+    tenant_arguments = tenants_args(config, krb5, built)
+    tenants = {name: Tenant(name, args, opts=k8s_opts) for name, args in tenant_arguments.items()}
+    astronomer = AstronomerPlatform("astronomer", platform_args(config, secrets, registry, tenants), opts=k8s_opts)
+    KerberosSidecar("kerberos", ticket_manager_args(config, secrets, krb5, manager_image, astronomer.namespace_name,
+                                                    tenants), opts=k8s_opts)
+    # Each tenant's workspace and deployment once Houston is up and its pool holds the namespace; deleted
+    # before the platform.
+    airflows = {name: TenantAirflow(name, args, opts=pulumi.ResourceOptions(depends_on=[astronomer]))
+                for name, args in airflow_args(config, secrets, built, tenants).items()}
+
+    pulumi.export("platformNamespace", astronomer.namespace_name)
+    pulumi.export("houstonUrl", astronomer.houston_url)
+    pulumi.export("releaseStatus", astronomer.release_status)
+    pulumi.export(CHART_VERSION_OUTPUT, config.platform.chart_version)
+    pulumi.export("tenantNamespaces", {t.name: t.namespace_name for t in config.tenants})
+    pulumi.export("images", {name: image.image_ref for name, image in built.items()})
+    pulumi.export("airflowDeployments", {
+        name: {"workspaceId": airflow.workspace_id, "deploymentId": airflow.deployment_id,
+               "releaseName": airflow.release_name} for name, airflow in airflows.items()})
+    # What each tenant shard stack reads (docs/large-stacks.md).
+    pulumi.export(SHARDS_OUTPUT, shard_documents(tenant_arguments, {t.name: t.shard for t in config.tenants}))
