@@ -15,7 +15,8 @@ from typing import Any
 
 import pulumi
 
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from domain.environment_keys import connection_env_key, variable_env_key
 
 

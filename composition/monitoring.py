@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.monitoring_specs import MonitoringSpec, TenantWatch
 from components.tenant import QUOTA_NAME
-from config.models import StackConfig
+from config.stack import StackConfig
 
 
 def monitoring_spec(stack: StackConfig) -> MonitoringSpec | None:

@@ -33,8 +33,9 @@ from composition.airflow_environment import deployment_environment
 from composition.monitoring import monitoring_spec
 from composition.shard import SHARDS_OUTPUT
 from composition.stack_config import Secrets, load
-from config.models import PodResources, StackConfig
 from config.sizing import quota_ceiling
+from config.stack import StackConfig
+from config.tenant import PodResources
 
 
 def images(config: StackConfig, registry: RegistryLogin,

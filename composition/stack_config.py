@@ -9,8 +9,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from config.errors import ConfigError, Problem
-from config.models import StackConfig
 from config.secrets import CONNECTION_PASSWORDS, RECEIVER_SECRETS, connection_passwords, receiver_secrets
+from config.stack import StackConfig
 from config.validation import PROJECT, split_config, validate
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic.alias_generators import to_snake
 
 from config.errors import Problem
-from config.models import TenantConfig
+from config.tenant import TenantConfig
 from domain.registry_policy import registry_violations
 
 

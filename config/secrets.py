@@ -16,8 +16,8 @@ from typing import Any, cast
 from pydantic import TypeAdapter, ValidationError
 
 from config.errors import ConfigError, Problem
-from config.models import StackConfig
 from config.rules import HttpsUrl
+from config.stack import StackConfig
 
 REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword", "houstonApiKey")
 # A pair: both or neither.
@@ -40,7 +40,7 @@ SECRET_DESCRIPTIONS = {
     RECEIVER_SECRETS: 'JSON {"<receiver>": "<credential>"}: the Slack or webhook URL, PagerDuty routing key or SMTP '
                       "password of each monitoring receiver that has one",
 }
-# What the offline render holds instead of a secret's value (config.stack_file's placeholders).
+# What the offline render holds instead of a secret's value (stackfile.read's placeholders).
 _OFFLINE_PLACEHOLDER = re.compile(r"^\[secret( [0-9a-f]{12})?\]$")
 
 

@@ -10,7 +10,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from config.models import KubernetesConfig, Model
+from config.base import Model
+from config.cluster import KubernetesConfig
 from config.rules import Rfc1123Label
 
 SHARD_PROJECT = "astronomer-tenant-shard"

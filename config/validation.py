@@ -9,10 +9,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from config.artifactory import ArtifactoryConfig
 from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, key_names, problems_from
-from config.models import ArtifactoryConfig, KerberosConfig, PlatformConfig, StackConfig, TenantConfig
+from config.kerberos import KerberosConfig
+from config.platform import PlatformConfig
 from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 
 PROJECT = "astronomer-platform"
 

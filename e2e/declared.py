@@ -16,10 +16,10 @@ import subprocess
 import sys
 from typing import Any
 
-from config.stack_file import runtime_values
 from e2e.program import program
 from offline import engine
 from offline.render import deploy_order, manifest
+from stackfile.read import runtime_values
 
 
 def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:

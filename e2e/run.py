@@ -38,13 +38,13 @@ from typing import Any
 
 import yaml
 
-from config.stack_file import document
 from config.validation import PROJECT
 from e2e import build_tools, declared, houston_steps, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import Api, CheckFailedError, Report, expect, file_backend_env, impersonated, refusal
 from e2e.program import SKIP_AWAIT, program
 from offline.synthetic import synthetic_tenants
+from stackfile.read import document
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CHART = ROOT / "tests" / "e2e-chart"

@@ -38,10 +38,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import rpc
 
-from config.stack_file import document, runtime_values
 from offline import engine
 from offline.engine import PROGRAM
 from offline.synthetic import synthetic_tenants
+from stackfile.read import document, runtime_values
 
 SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y",
            "houstonApiKey": "z"}

@@ -5,11 +5,11 @@ backend or a registry.
 
 ``redact`` writes each secret as ``[secret <fingerprint>]``: 12 hex digits of a sha256 over the
 secret's wire value, so a render shows *that* a secret changed. In the offline render a wire value
-is built only from the stack file's placeholders (``config.stack_file``: a fingerprint of the
+is built only from the stack file's placeholders (``stackfile.read``: a fingerprint of the
 committed ciphertext, or ``[secret]`` for one set per machine), so no plaintext enters the hash. A
 stack file holding a secret in plain text (the tests' fixtures) is hashed too, behind a fixed prefix
 so the fingerprint matches no plain hash of the value; such a file exposes the secret already, and
-``config.check`` reports it.
+``stackfile.check`` reports it.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ import yaml
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from components.monitoring_specs import chart_alertmanager_config, rules_file
 from config.errors import ConfigError, StackFileError
-from config.stack_file import read
 from offline import engine
 from offline.diff import field_changes
 from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
+from stackfile.read import read
 
 ROOT = Path(__file__).resolve().parent.parent
 # A dynamic provider's serialized class, which the SDK passes as an input: code, not desired state.

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from config.errors import ConfigError, StackFileError
-from config.stack_file import validate_file
+from stackfile.read import validate_file
 from tenant_kit.errors import KitError
 from tenant_kit.manifest import write_kit
 from tenant_kit.project import find_tenant, kit_files, kit_path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from config.models import TenantConfig
+from config.tenant import TenantConfig
 from tenant_kit.kerberos import KRB5_CONFIG_DIR, KerberosWiring
 
 

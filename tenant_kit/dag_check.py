@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.stack_file import validate_file
 from e2e.build_tools import PROJECT_CACHE
+from stackfile.read import validate_file
 from tenant_kit.environment import resolved_environment
 from tenant_kit.errors import KitError
 from tenant_kit.image import runtime_version

@@ -16,7 +16,8 @@ import pulumi
 from components.datakit_image import DatakitImageArgs
 from components.registry import RegistryLogin
 from composition.airflow_environment import deployment_environment
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from tenant_kit.image import runtime_image
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from components.datakit_image import runtime_image_args
 from components.registry import RegistryLogin
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from tenant_kit.errors import KitError
 
 # The Runtime image's home for the project (its user astro, uid 50000).

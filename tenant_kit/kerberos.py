@@ -17,7 +17,8 @@ from components.kerberos_files import (
     cache_key,
     krb5_conf,
 )
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from tenant_kit.image import AIRFLOW_HOME
 
 # The platform fixes no path for krb5.conf in a pod: the kit's DAG mounts ConfigMap krb5-config here.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from tenant_kit.astro_cli import CONFIG, check
 from tenant_kit.dag import example_dag
 from tenant_kit.environment import resolved_environment

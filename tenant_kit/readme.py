@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from tenant_kit.astro_cli import CLI_TAG
 from tenant_kit.kerberos import LOCAL_KRB5_CONF, KerberosWiring
 

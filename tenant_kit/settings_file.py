@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from composition.airflow_environment import airflow_connections, airflow_variables
-from config.models import StackConfig, TenantConfig
+from config.stack import StackConfig
+from config.tenant import TenantConfig
 from domain.environment_keys import RESERVED_AIRFLOW_VARIABLES, connection_env_key, variable_env_key
 from tenant_kit.astro_cli import SETTINGS, check
 from tenant_kit.environment import ResolvedEnvironment

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from config.stack_file import read
 from offline import engine
+from stackfile.read import read
 from tests.helpers import ROOT, STACKS, run_document, stack_document
 
 

@@ -21,11 +21,12 @@ from components.platform_values import ChartSettings
 from components.registry import RegistryLogin
 from components.tenant import TenantArgs
 from components.tenant_specs import EgressAllow, QuotaCeiling
-from config import stack_file
-from config.models import AlertReceiver, PodSecurity
+from config.monitoring import AlertReceiver
+from config.platform import PodSecurity
 from config.secrets import RECEIVER_SECRETS
-from config.stack_file import runtime_values
 from offline import engine
+from stackfile import read as stack_file
+from stackfile.read import runtime_values
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")

@@ -19,9 +19,9 @@ DEV = (ROOT / "Pulumi.dev.yaml").read_text()
 
 
 def check(*paths: Path, ci: str = "") -> subprocess.CompletedProcess[str]:
-    """config.check on ``paths``, with the ``CI`` variable set to ``ci`` (whatever runs the tests)."""
+    """stackfile.check on ``paths``, with the ``CI`` variable set to ``ci`` (whatever runs the tests)."""
     return subprocess.run(
-        [sys.executable, "-m", "config.check", *map(str, paths)], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "stackfile.check", *map(str, paths)], cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "CI": ci},
     )
 
@@ -188,7 +188,7 @@ def test_key_without_or_with_a_misspelt_namespace(tmp_path, key, problem):
 def test_check_without_a_file_prints_its_usage():
     result = check()
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr.startswith("usage: python -m config.check ")
+    assert result.stderr.startswith("usage: python -m stackfile.check ")
     assert "Pulumi.<stack>.yaml" in result.stderr
 
 
@@ -206,7 +206,7 @@ def test_plain_text_secret_is_a_warning_locally_and_an_error_in_ci(tmp_path, ci,
 
 def test_ci_flag_fails_on_plain_text_secret_without_the_variable(tmp_path):
     path = stack(tmp_path, DEV + PLAIN_PASSWORD)
-    result = subprocess.run([sys.executable, "-m", "config.check", "--ci", str(path)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "stackfile.check", "--ci", str(path)], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "CI": ""})
     assert result.returncode == 1
 

@@ -10,8 +10,8 @@ import pytest
 
 from config.errors import ConfigError
 from config.secrets import REQUIRED_SECRETS
-from config.stack_file import validate_file
 from config.validation import validate
+from stackfile.read import validate_file
 from tests.helpers import ROOT, STACKS, stack_document
 
 ALL_SECRETS = set(REQUIRED_SECRETS)
@@ -290,7 +290,7 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     path = tmp_path / "Pulumi.broken.yaml"
     path.write_text(stack)
     result = subprocess.run(
-        [sys.executable, "-m", "config.check", str(path)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "stackfile.check", str(path)], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 1
     assert "tenants[0].maxWorker: is not a known key" in result.stderr
@@ -299,7 +299,7 @@ def test_cli_reports_errors_without_traceback(tmp_path):
 
 def test_cli_accepts_committed_stacks():
     paths = [str(ROOT / f"Pulumi.{s}.yaml") for s in STACKS]
-    result = subprocess.run([sys.executable, "-m", "config.check", *paths], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "stackfile.check", *paths], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert Path(paths[0]).name in result.stdout
 

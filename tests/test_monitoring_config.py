@@ -14,10 +14,10 @@ import yaml
 from components.monitoring_specs import credential_files
 from config.errors import ConfigError
 from config.secrets import RECEIVER_SECRETS
-from config.stack_file import runtime_values
 from domain.alerts import RECEIVER_SECRET_DIR, RECEIVER_SECRET_NAME
 from offline import engine
 from offline.render import render
+from stackfile.read import runtime_values
 from tests.helpers import RELEASE, ROOT, TEST_SECRETS, receiver_credentials, run_document, stack_document
 from tests.test_config_validation import problems
 from tests.test_offline import write_stack_file

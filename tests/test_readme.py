@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from config.reference import BEGIN, END, reference
+from stackfile.reference import BEGIN, END, reference
 from tests.helpers import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -12,7 +12,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_config_reference_matches_the_models():
     start, end = README.index(BEGIN), README.index(END) + len(END)
-    assert README[start:end] == reference(), "run: python -m config.reference, and paste it into the README"
+    assert README[start:end] == reference(), "run: python -m stackfile.reference, and paste it into the README"
 
 
 def test_readme_starts_with_the_two_setup_commands():

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from config.schema import PREFIX, SCHEMA_PATH, render
+from stackfile.schema import PREFIX, SCHEMA_PATH, render
 from tests.helpers import ROOT, STACKS
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -29,7 +29,7 @@ def errors(document: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_committed_schema_is_generated_from_the_models():
-    assert SCHEMA_PATH.read_text() == render(), "run: python -m config.schema"
+    assert SCHEMA_PATH.read_text() == render(), "run: python -m stackfile.schema"
 
 
 def test_schema_is_a_valid_json_schema():

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from config.models import TenantDeployment
 from config.sizing import ComponentShare, platform_quota, quota_ceiling
-from config.stack_file import validate_file
+from config.tenant import TenantDeployment
 from offline import engine
 from offline.synthetic import synthetic_tenants
+from stackfile.read import validate_file
 from tests.helpers import ROOT, STACKS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -16,9 +16,9 @@ from components.tenant import Tenant
 from components.tenant_rbac import ISOLATION_KINDS, READ, TENANT_ROLES, WRITE, tenant_role_name, tenant_role_rules
 from config.errors import ConfigError
 from config.secrets import REQUIRED_SECRETS
-from config.stack_file import validate_file
 from config.validation import validate
 from offline import engine
+from stackfile.read import validate_file
 from tests.helpers import ROOT, STACKS, chart_settings, platform_args, run_components, tenant_args
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"

@@ -7,8 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from config.stack_file import validate_file
 from e2e.build_tools import PROJECT_CACHE
+from stackfile.read import validate_file
 from vetting import tools
 from vetting.check import problems
 from vetting.credentials import CredentialsError, artifactory_access, artifactory_login, upstream_access

@@ -14,10 +14,10 @@ from typing import Any, cast
 import yaml
 
 from config.errors import ConfigError
-from config.models import StackConfig
-from config.stack_file import read, validate_file
+from config.stack import StackConfig
 from offline import engine
 from offline.render import render_files
+from stackfile.read import read, validate_file
 from vetting.reference import Reference, maybe_parse
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from config.errors import StackFileError
-from config.models import StackConfig
 from config.secrets import PER_MACHINE_SECRETS
+from config.stack import StackConfig
 from config.validation import PROJECT, split_config, validate
 from domain.registry_policy import is_mapping, is_sequence
 

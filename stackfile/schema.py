@@ -1,9 +1,9 @@
 """The JSON schema of a whole ``Pulumi.<stack>.yaml``, generated from the models.
 
-``python -m config.schema`` rewrites ``schema/stack-config.schema.json``. Editors with the YAML
+``python -m stackfile.schema`` rewrites ``schema/stack-config.schema.json``. Editors with the YAML
 language server read it through the first line of each stack file, so they complete keys, show each
 key's docstring and flag unknown keys and malformed values while typing. The README's config
-reference is built from the same schema (``config.reference``); a test keeps the committed file
+reference is built from the same schema (``stackfile.reference``); a test keeps the committed file
 equal to this output.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from config.models import StackConfig
 from config.secrets import SECRET_DESCRIPTIONS, SECRET_KEYS
+from config.stack import StackConfig
 from config.validation import PROJECT
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "stack-config.schema.json"
@@ -62,7 +62,7 @@ def stack_file_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Pulumi.<stack>.yaml of {PROJECT}",
-        "description": "Generated from config/models.py by `python -m config.schema`; do not edit.",
+        "description": "Generated from the config models (config/) by `python -m stackfile.schema`; do not edit.",
         "type": "object",
         "properties": {
             "secretsprovider": {"type": "string", "description": "secrets provider of the stack, e.g. passphrase"},

@@ -1,4 +1,4 @@
-"""Validate stack files offline: ``python -m config.check [--ci] Pulumi.dev.yaml [...]``.
+"""Validate stack files offline: ``python -m stackfile.check [--ci] Pulumi.dev.yaml [...]``.
 
 Exit 0 when every file is valid; otherwise print each file's problems, one line each, and exit 1.
 Secrets the files do not hold are assumed to be set per machine (they are never read here).
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from config.errors import ConfigError, StackFileError
 from config.secrets import SECRET_KEYS
-from config.stack_file import document, validate_file
 from domain.registry_policy import is_mapping
+from stackfile.read import document, validate_file
 
 
 def plain_text_secrets(path: Path) -> list[str]:
@@ -53,7 +53,7 @@ def check(path: Path, ci: bool) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config.check", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m stackfile.check", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--ci", action="store_true", help="fail on plain-text secrets (default: when $CI is set)")
     parser.add_argument("paths", nargs="*", metavar="Pulumi.<stack>.yaml")
     args = parser.parse_args(argv)

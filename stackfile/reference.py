@@ -1,6 +1,6 @@
-"""The README's config reference: ``python -m config.reference``.
+"""The README's config reference: ``python -m stackfile.reference``.
 
-Built from the stack file's JSON schema (``config.schema``), the one editors check against, so the
+Built from the stack file's JSON schema (``stackfile.schema``), the one editors check against, so the
 two cannot drift; a test keeps the README's copy identical to this output.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config.schema import PREFIX, SECRET_REF, stack_file_schema
 from config.secrets import REQUIRED_SECRETS
+from stackfile.schema import PREFIX, SECRET_REF, stack_file_schema
 
 BEGIN = "<!-- config-reference:begin -->"
 END = "<!-- config-reference:end -->"
