@@ -22,7 +22,7 @@ help: ## list the targets
 # The ticket manager's tests run a real MIT Kerberos realm: its Debian packages (and the e2e harness's)
 # are installed when missing if make runs as root, otherwise named.
 test: $(VENV)/.installed ## ruff and the whole test suite
-	@$(PY) -m e2e.build_tools --system-packages
+	@$(PY) -m devtools.system_packages
 	@$(PY) -m vetting.tools regctl
 	$(PY) -m ruff check .
 	$(PY) -m pytest
@@ -45,7 +45,7 @@ diff: $(VENV)/.installed ## Markdown diff of two renders: BASE=<dir> HEAD=<dir>
 	@$(PY) -m offline.diff $(DIFF_ARGS) $(BASE) $(HEAD)
 
 bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants
-	$(PY) -m offline.bench --tenants $(TENANTS)
+	$(PY) -m benchmarks.program --tenants $(TENANTS)
 
 # The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
 # Builds its tools once into ~/.cache/astronomer-platform/e2e (the Kubernetes provider: `pulumi plugin

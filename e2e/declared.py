@@ -1,7 +1,7 @@
 """The Kubernetes objects the program declares for a config, as manifests in deploy order.
 
 Runs the program as the end-to-end test runs it (``e2e.program``: with its test-only
-transformation) under the mock engine (``offline.engine``) in a child process, so the mock runtime
+transformation) under the mock engine (``standins.mock_engine``) in a child process, so the mock runtime
 never shares a process with the Automation API's real one. Unlike the offline render, secrets are
 kept in the clear: the end-to-end test sends these manifests to its own API server.
 
@@ -17,9 +17,9 @@ import sys
 from typing import Any
 
 from e2e.program import program
-from offline import engine
 from offline.render import deploy_order, manifest
 from stackfile.read import runtime_values
+from standins import mock_engine as engine
 
 
 def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:

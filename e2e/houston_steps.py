@@ -2,7 +2,7 @@
 
 A dynamic provider needs no Kubernetes provider, so these run wherever the CLI does: a tenant's
 ``TenantAirflow`` (workspace and deployment) on its own stack (Automation API, file backend,
-passphrase), against the Houston stand-in (``houston_standin``) on 127.0.0.1:
+passphrase), against the Houston stand-in (``standins.houston``) on 127.0.0.1:
 
   pulumi up -> the stand-in holds a HEALTHY deployment with the image, sizing and environment;
   pulumi preview -> no changes; a change of workers and a variable -> one update in place;
@@ -148,7 +148,7 @@ def steps(report: Report, pulumi_bin: Path | None) -> None:
 
 def _steps(report: Report, pulumi_bin: Path) -> None:
     from components.houston_client import Connection, HoustonClient
-    from houston_standin.server import HoustonStandin
+    from standins.houston.server import HoustonStandin
 
     api_key = token.token_hex(16)
     standin = HoustonStandin("2.x", api_key, pool=[NAMESPACE], teams=[TEAM], settle_reads=2)
@@ -213,7 +213,7 @@ def _steps(report: Report, pulumi_bin: Path) -> None:
 
 
 def main() -> int:
-    from e2e.build_tools import PULUMI_VERSION, Tool
+    from devtools.go_tools import PULUMI_VERSION, Tool
 
     report = Report()
     started = time.monotonic()

@@ -1,6 +1,6 @@
 """End-to-end test: the real program under the real Pulumi engine against a local control plane.
 
-``make e2e`` (``python -m e2e.run``). Builds its tools once (``e2e.build_tools``), starts etcd,
+``make e2e`` (``python -m e2e.run``). Builds its tools once (``devtools.go_tools``), starts etcd,
 kube-apiserver and kube-controller-manager on 127.0.0.1 (``e2e.cluster``), and drives the program
 with the Automation API on an ``e2e`` stack derived from ``Pulumi.dev.yaml``, with a file backend
 and a passphrase secrets provider in a temporary directory:
@@ -39,12 +39,13 @@ from typing import Any
 import yaml
 
 from config.validation import PROJECT
-from e2e import build_tools, declared, houston_steps, ticket_manager
+from devtools import go_tools
+from e2e import declared, houston_steps, ticket_manager
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import Api, CheckFailedError, Report, expect, file_backend_env, impersonated, refusal
 from e2e.program import SKIP_AWAIT, program
-from offline.synthetic import synthetic_tenants
 from stackfile.read import document
+from standins.tenants import synthetic_tenants
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_CHART = ROOT / "tests" / "e2e-chart"
@@ -111,7 +112,7 @@ def fake_secrets() -> dict[str, str]:
 
 def houston_standin(secrets: dict[str, str], scales: list[int]) -> Any:
     """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
-    from houston_standin.server import HoustonStandin
+    from standins.houston.server import HoustonStandin
 
     tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
     pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
@@ -156,7 +157,7 @@ class Engine:
     Automation API serves the language runtime itself and no language host plugin is needed.
     """
 
-    def __init__(self, workdir: Path, box: build_tools.Toolbox, secrets: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, box: go_tools.Toolbox, secrets: dict[str, str]) -> None:
         from pulumi import automation as auto
 
         self.auto = auto
@@ -555,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     with signals_raise():
         try:
             with report.step("build tools (cached)"):
-                box = build_tools.ensure_tools()
+                box = go_tools.ensure_tools()
             unavailable = box.blocked
             houston_steps.steps(report, box.paths.get("pulumi"))
             run_with_cluster(report, box, scales)
@@ -573,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]) -> None:
+def run_with_cluster(report: Report, box: go_tools.Toolbox, scales: list[int]) -> None:
     missing = {"kube-apiserver", "kube-controller-manager"} & box.blocked.keys()
     if missing:
         raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (why: at the end)")
@@ -590,7 +591,7 @@ def run_with_cluster(report: Report, box: build_tools.Toolbox, scales: list[int]
             cluster_steps(report, box, api, cluster, secrets, scales)
 
 
-def cluster_steps(report: Report, box: build_tools.Toolbox, api: Api, cluster: Cluster, secrets: dict[str, str],
+def cluster_steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, secrets: dict[str, str],
                   scales: list[int]) -> None:
     """Everything that needs the control plane (and, from the engine steps on, the Houston stand-in)."""
     api_steps(report, api, cluster, secrets)

@@ -3,7 +3,7 @@
 Runs after the declared objects are applied (``e2e.run.api_steps``), so the ServiceAccount, the
 per-tenant Roles and RoleBindings, the cache Secrets and the manager's ConfigMap are exactly the
 program's. A throwaway MIT realm named like the e2e stack's (so the declared principals are its
-principals) and the Delinea stand-in come from ``kerberos_harness``. ``python -m kerberos_manager``
+principals) and the Delinea stand-in come from ``standins.kerberos``. ``python -m kerberos_manager``
 then runs with the declared Deployment's environment, the declared tenants file and a token of the
 declared ServiceAccount until every tenant is ready; each cache Secret must then hold a ticket that
 ``klist`` accepts for the tenant's principal. With the same token, everything the Role does not
@@ -32,13 +32,9 @@ from components.kerberos_files import CACHE_SECRET_NAME
 from components.kerberos_specs import CONFIG_MAP, CONTAINER, DELINEA_SECRET, DEPLOYMENT, SERVICE_ACCOUNT
 from e2e.cluster import Cluster
 from e2e.harness import Api, CheckFailedError, Report, expect, refusal
-
-MANAGER_ROOT = Path(__file__).resolve().parent.parent / "docker" / "kerberos-manager"
-# kerberos_harness and kerberos_manager are the image's build context, not installed packages.
-sys.path.insert(0, str(MANAGER_ROOT))
-from kerberos_harness.delinea_standin import DelineaStandIn  # noqa: E402
-from kerberos_harness.realm import Realm, free_port, require_commands  # noqa: E402
-from kerberos_harness.world import wait_for  # noqa: E402
+from standins.kerberos.delinea import DelineaStandIn
+from standins.kerberos.realm import Realm, free_port, require_commands
+from standins.kerberos.world import wait_for
 
 READY_TIMEOUT = 60
 DECOY_NAMESPACE = "e2e-decoy"
@@ -109,7 +105,7 @@ def _kubelet_env(cluster: Cluster, account_dir: Path) -> dict[str, str]:
     """What the kubelet adds for the in-cluster client, and what a bare process needs to start."""
     address = urlsplit(cluster.server)
     return {"KUBERNETES_SERVICE_HOST": str(address.hostname), "KUBERNETES_SERVICE_PORT": str(address.port),
-            "SERVICE_ACCOUNT_DIR": str(account_dir), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(MANAGER_ROOT)}
+            "SERVICE_ACCOUNT_DIR": str(account_dir), "PATH": "/usr/bin:/bin"}
 
 
 def _check_cache(cache: bytes, principal: str, realm: Realm, path: Path) -> None:
@@ -133,7 +129,7 @@ def _run_manager(api: Api, cluster: Cluster, manifests: list[dict[str, Any]],
             require_commands()
         except RuntimeError as error:
             raise CheckFailedError(f"MIT Kerberos is not installed ({error}); "
-                                   "python3 -m e2e.build_tools --system-packages installs it") from None
+                                   "python3 -m devtools.system_packages installs it") from None
         realm = Realm(workdir / "realm", name=realm_names.pop())
         keytabs = realm.add_principals([t["principal"].rsplit("@", 1)[0] for t in tenants], workdir / "keytabs")
         realm.start()

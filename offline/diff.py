@@ -5,7 +5,7 @@ BASE and HEAD are render directories (holding ``plan.json``) or folders of them,
 rename, which the engine does not replace), and grouped as added, removed and changed; a change
 lists every field that differs (manifest fields, Helm values, resource options), so the report
 reads as a pull-request comment. Renders carry no secrets, so neither does the report: a secret
-shows as its fingerprint, which changes when the secret is set again (``offline.engine.redact``).
+shows as its fingerprint, which changes when the secret is set again (``standins.mock_engine.redact``).
 
 Headings name the stack each render was made for (its ``render.json``; the folder's name for a
 render made before renders recorded it). A BASE or HEAD path that does not exist is an error; a
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from domain.chart_lines import LineChange, line_change
-from offline.resource_types import RELEASE_TYPE
 from offline.urns import alias_urns
+from standins.resource_types import RELEASE_TYPE
 
 # A resource of plan.json, and a JSON value read from a render.
 Resource = dict[str, Any]

@@ -2,7 +2,7 @@
 
 Runs the real program under the mock engine (no cluster, backend, credentials or passphrase)
 and writes what it declares. Secrets are written as fingerprints, ``[secret 3f2a9c1b7d0e]``
-(``offline.engine.redact``: they show that a secret changed, never its value); the same input gives
+(``standins.mock_engine.redact``: they show that a secret changed, never its value); the same input gives
 byte-identical output. On invalid config it prints the problems, writes nothing and exits 1.
 
 ``--stack-file`` renders another file (a variant) as the stack ``--stack``: URNs carry the stack's
@@ -28,10 +28,10 @@ import yaml
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from components.monitoring_specs import chart_alertmanager_config, rules_file
 from config.errors import ConfigError, StackFileError
-from offline import engine
 from offline.diff import field_changes
-from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
 from stackfile.read import read
+from standins import mock_engine as engine
+from standins.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
 # A dynamic provider's serialized class, which the SDK passes as an input: code, not desired state.

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from e2e.build_tools import PROJECT_CACHE
+from devtools.cache import PROJECT_CACHE
 from stackfile.read import validate_file
 from tenant_kit.environment import resolved_environment
 from tenant_kit.errors import KitError

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from offline import engine
 from stackfile.read import read
+from standins import mock_engine as engine
 from tests.helpers import ROOT, STACKS, run_document, stack_document
 
 

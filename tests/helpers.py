@@ -24,9 +24,9 @@ from components.tenant_specs import EgressAllow, QuotaCeiling
 from config.monitoring import AlertReceiver
 from config.platform import PodSecurity
 from config.secrets import RECEIVER_SECRETS
-from offline import engine
 from stackfile import read as stack_file
 from stackfile.read import runtime_values
+from standins import mock_engine as engine
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")

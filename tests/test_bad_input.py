@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError, Problem
-from offline import engine, render
+from offline import render
+from standins import mock_engine as engine
 from tests.helpers import ROOT, runtime_config
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text()

@@ -10,7 +10,8 @@ import pulumi_docker as docker
 import pulumi_kubernetes as k8s
 import pytest
 
-from offline import bench, engine
+from benchmarks import program as bench
+from standins import mock_engine as engine
 from tests.test_offline import box_program
 
 LAST_LINE = re.compile(

@@ -12,7 +12,8 @@ from config.errors import ConfigError
 from config.secrets import REQUIRED_SECRETS
 from config.validation import validate
 from domain.chart_lines import GUIDES, line_change
-from offline import diff, engine
+from offline import diff
+from standins import mock_engine as engine
 from tests.helpers import runtime_config
 
 OWN_STACK = "organization/astronomer-platform/dev"

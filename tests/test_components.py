@@ -19,8 +19,8 @@ from components.kerberos_specs import (
 from components.platform import AstronomerPlatform, TlsKeyPair
 from components.tenant import Tenant
 from components.tenant_specs import ALLOW, DEFAULT_DENY, EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
-from offline import engine
 from offline.urns import alias_urns
+from standins import mock_engine as engine
 from tests.helpers import (
     ROOT,
     STACKS,

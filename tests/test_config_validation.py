@@ -273,7 +273,7 @@ def test_design_tenants_are_in_both_stacks():
 
 def test_invalid_config_stops_the_program_before_any_resource(document):
     """The real program under mocks: a bad stack registers nothing and raises a clean error."""
-    from offline import engine
+    from standins import mock_engine as engine
     from tests.helpers import runtime_config
 
     doc = document("dev")

@@ -16,7 +16,7 @@ import pytest
 from graphql import parse, validate
 
 from components.houston_documents import BY_LINE, CLUSTERS, LINES, SHARED, document
-from houston_standin.schema import schema
+from standins.houston.schema import schema
 from tests.houston_contract import differences
 
 VECTORS_FILE = Path(__file__).parent / "data" / "houston" / "cli-v1.45.0.json"

@@ -13,7 +13,7 @@ from components.houston_client import Connection, HoustonClient, HoustonError, H
 from components.houston_documents import LINES
 from components.houston_provider import DeploymentProvider, WorkspaceProvider
 from components.houston_specs import ComponentSize, DeploymentSizing
-from houston_standin.server import HoustonStandin
+from standins.houston.server import HoustonStandin
 
 KEY = "provider-KEY-0123456789abcdef012"
 PASSWORD = "conn-PASSWORD-4d1e"

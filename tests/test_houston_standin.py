@@ -17,7 +17,7 @@ from components.houston_client import (
     HoustonUnreachableError,
 )
 from components.houston_documents import LINES, Line
-from houston_standin.server import PERMISSION_MESSAGE, VERSIONS, HoustonStandin
+from standins.houston.server import PERMISSION_MESSAGE, VERSIONS, HoustonStandin
 
 KEY = "standin-KEY-0123456789abcdef0123"
 

@@ -11,8 +11,8 @@ import pytest
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from components.platform_values import platform_values
 from config.errors import ConfigError
-from offline import engine
 from offline.render import render_files
+from standins import mock_engine as engine
 from tests.helpers import STACKS, TEST_SECRETS, chart_settings, run_document
 
 PASSWORDS = {"finance": {"finance_sqlserver": "sql-PASSWORD-77aa"}}

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from offline import engine
+from standins import mock_engine as engine
 from tests.helpers import ROOT, TEST_SECRETS, run_document
 
 IMAGE = "docker:index/image:Image"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from offline import engine
+from standins import mock_engine as engine
 from tests.helpers import STACKS, TEST_SECRETS, replacement_paths, run_document
 
 

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from kerberos_harness.realm import APT_PACKAGES, free_port, require_commands
-from kerberos_harness.world import World, wait_for
 from kerberos_manager import cycle, health
 from kerberos_manager.delinea import VaultClient
 from kerberos_manager.failures import Reason
@@ -27,6 +25,9 @@ from kerberos_manager.kubernetes import SecretWriter
 from kerberos_manager.scheduler import Renewer
 from kerberos_manager.status import Board
 from prometheus_client.parser import text_string_to_metric_families
+
+from standins.kerberos.realm import APT_PACKAGES, free_port, require_commands
+from standins.kerberos.world import World, wait_for
 
 pytestmark = pytest.mark.kdc
 

@@ -1,5 +1,5 @@
 """The ticket manager's parts without a KDC: settings, timetable, readiness, and its two HTTP clients
-against the Delinea and Kubernetes stand-ins (kerberos_harness), including their failure answers."""
+against the Delinea and Kubernetes stand-ins (standins.kerberos), including their failure answers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kerberos_harness.delinea_standin import DelineaStandIn
-from kerberos_harness.kubernetes_standin import KubernetesStandIn
 from kerberos_manager.delinea import VaultClient
 from kerberos_manager.failures import CycleError, Reason
 from kerberos_manager.kerberos import Ticket
@@ -23,6 +21,8 @@ from kerberos_manager.settings import SettingsError, Tenant, load
 from kerberos_manager.status import Board
 
 from components.kerberos_specs import HEALTH_PORT, RUN_AS_USER, WORK_DIR
+from standins.kerberos.delinea import DelineaStandIn
+from standins.kerberos.kubernetes import KubernetesStandIn
 
 PASSWORD = "s3cret-pa55word"
 KEYTAB = b"\x05\x02keytab-bytes"

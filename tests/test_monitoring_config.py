@@ -15,9 +15,9 @@ from components.monitoring_specs import credential_files
 from config.errors import ConfigError
 from config.secrets import RECEIVER_SECRETS
 from domain.alerts import RECEIVER_SECRET_DIR, RECEIVER_SECRET_NAME
-from offline import engine
 from offline.render import render
 from stackfile.read import runtime_values
+from standins import mock_engine as engine
 from tests.helpers import RELEASE, ROOT, TEST_SECRETS, receiver_credentials, run_document, stack_document
 from tests.test_config_validation import problems
 from tests.test_offline import write_stack_file

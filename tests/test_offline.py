@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from config.secrets import RECEIVER_SECRETS
-from offline import engine
 from offline.diff import ABSENT, FieldChange, diff_render, field_changes, markdown, stacks, truncate
 from offline.render import render, render_files
+from standins import mock_engine as engine
 from tests.helpers import STACKS, TEST_SECRETS, receiver_credentials, stack_document
 
 # The Kubernetes minor versions the pinned chart lines support.

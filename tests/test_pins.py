@@ -23,18 +23,18 @@ def test_the_policy_pack_names_the_project_host_in_its_config():
 
 
 def test_the_end_to_end_engine_serves_the_pinned_sdks():
-    from e2e import build_tools
+    from devtools import go_tools
 
     project = (ROOT / "pyproject.toml").read_text()
     kubernetes_sdk = re.search(r'"pulumi-kubernetes==([^"]+)"', project).group(1)
     python_sdk = re.search(r'"pulumi==([^"]+)"', project).group(1)
     # `pulumi plugin install` asks for the provider release the SDK asks the engine for.
-    assert f"v{kubernetes_sdk}" == build_tools.PROVIDER_RELEASE
+    assert f"v{kubernetes_sdk}" == go_tools.PROVIDER_RELEASE
 
     def version(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.removeprefix("v").split("."))
 
-    assert version(build_tools.PULUMI_VERSION) >= version(python_sdk)
-    pulumi_module = (ROOT / "e2e/tools/pulumi/go.mod").read_text()
-    assert f"github.com/pulumi/pulumi/pkg/v3 {build_tools.PULUMI_VERSION}" in pulumi_module
-    assert f"github.com/pulumi/pulumi/sdk/v3 {build_tools.PULUMI_VERSION}" in pulumi_module
+    assert version(go_tools.PULUMI_VERSION) >= version(python_sdk)
+    pulumi_module = (ROOT / "devtools/go/pulumi/go.mod").read_text()
+    assert f"github.com/pulumi/pulumi/pkg/v3 {go_tools.PULUMI_VERSION}" in pulumi_module
+    assert f"github.com/pulumi/pulumi/sdk/v3 {go_tools.PULUMI_VERSION}" in pulumi_module

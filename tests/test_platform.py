@@ -10,7 +10,7 @@ from components.platform_values import PULL_SECRET_NAME, control_plane_id
 from domain.chart_lines import chart_line
 from domain.chart_pull_secrets import UNSECRETED_POD_TEMPLATES, unsecreted_templates
 from domain.registry_policy import registry_violations
-from offline import engine
+from standins import mock_engine as engine
 from tests.helpers import TEST_SECRETS, release_values, run_document
 
 HOST = "artifactory.company.com"

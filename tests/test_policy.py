@@ -20,8 +20,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from offline import engine
 from policy import guardrails
+from standins import mock_engine as engine
 from tests.helpers import STACKS
 
 HOST = "artifactory.company.com"

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from offline import engine
 from offline.diff import diff_render, main, markdown, stacks
 from offline.render import dump_yaml, offline_placeholders, render, render_files
 from stackfile.read import SECRET_PLACEHOLDER, read, secure_placeholder
+from standins import mock_engine as engine
 from tests.helpers import ROOT, TEST_SECRETS, stack_document
 from tests.test_offline import write_stack_file
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from offline import engine
+from standins import mock_engine as engine
 from tests.helpers import RELEASE, TEST_SECRETS, run_document
 
 IMAGE = "docker:index/image:Image"

@@ -14,7 +14,7 @@ from components.tenant_specs import EgressAllow
 from composition.shard import SHARDS_OUTPUT
 from config.errors import ConfigError
 from config.shard import SHARD_PROJECT
-from offline import engine
+from standins import mock_engine as engine
 from tests.helpers import ROOT, run_components, run_document
 from tests.helpers import tenant_args as tenant_args_builder
 

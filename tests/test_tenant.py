@@ -8,9 +8,9 @@ import pytest
 
 from config.sizing import ComponentShare, platform_quota, quota_ceiling
 from config.tenant import TenantDeployment
-from offline import engine
-from offline.synthetic import synthetic_tenants
 from stackfile.read import validate_file
+from standins import mock_engine as engine
+from standins.tenants import synthetic_tenants
 from tests.helpers import ROOT, STACKS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

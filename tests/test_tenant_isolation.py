@@ -17,8 +17,8 @@ from components.tenant_rbac import ISOLATION_KINDS, READ, TENANT_ROLES, WRITE, t
 from config.errors import ConfigError
 from config.secrets import REQUIRED_SECRETS
 from config.validation import validate
-from offline import engine
 from stackfile.read import validate_file
+from standins import mock_engine as engine
 from tests.helpers import ROOT, STACKS, chart_settings, platform_args, run_components, tenant_args
 
 CLUSTER_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"

@@ -14,8 +14,8 @@ import yaml
 from components.houston_resources import DEPLOYMENT_TYPE
 from components.kerberos_files import cache_key
 from domain.environment_keys import connection_env_key, variable_env_key
-from offline import engine
 from stackfile.read import validate_file
+from standins import mock_engine as engine
 from tenant_kit import astro_cli
 from tenant_kit.__main__ import main
 from tenant_kit.environment import password_placeholder

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from offline import engine
-from offline.synthetic import synthetic_tenants
+from standins import mock_engine as engine
+from standins.tenants import synthetic_tenants
 from tests.helpers import STACKS, replacement_paths, run_document
 
 # An empty LabelSelector means "every pod" and the API server keeps it; any other empty map or

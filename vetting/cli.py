@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from e2e.build_tools import PROJECT_CACHE
+from devtools.cache import PROJECT_CACHE
 from stackfile.read import validate_file
 from vetting import tools
 from vetting.check import problems

@@ -15,9 +15,9 @@ import yaml
 
 from config.errors import ConfigError
 from config.stack import StackConfig
-from offline import engine
 from offline.render import render_files
 from stackfile.read import read, validate_file
+from standins import mock_engine as engine
 from vetting.reference import Reference, maybe_parse
 
 ROOT = Path(__file__).resolve().parent.parent

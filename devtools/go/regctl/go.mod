@@ -1,4 +1,4 @@
-module astronomer-platform/vetting/tools/regctl
+module astronomer-platform/devtools/go/regctl
 
 go 1.26.8
 

@@ -31,7 +31,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import alias_pb2, resource_pb2
 
 from config.validation import PROJECT
-from offline.resource_types import IMAGE_TYPE, RELEASE_TYPE
+from standins.resource_types import IMAGE_TYPE, RELEASE_TYPE
 
 PROGRAM = Path(__file__).resolve().parent.parent / "__main__.py"
 # Domain separation: a fingerprint is never the plain sha256 of a value (see the module docstring).

@@ -14,11 +14,10 @@ from pathlib import Path
 import requests
 from kerberos_manager.settings import Tenant
 
-from kerberos_harness.delinea_standin import DelineaStandIn
-from kerberos_harness.kubernetes_standin import KubernetesStandIn
-from kerberos_harness.realm import REALM, Realm
+from standins.kerberos.delinea import DelineaStandIn
+from standins.kerberos.kubernetes import KubernetesStandIn
+from standins.kerberos.realm import REALM, Realm
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 CACHE_SECRET = "kerberos-ccache"
 USERNAME = "svc-kerberos-test"
 
@@ -64,7 +63,6 @@ class World:
         """The Deployment's environment, pointed at the stand-ins."""
         return {
             **os.environ,
-            "PYTHONPATH": str(PACKAGE_ROOT),
             "DELINEA_VAULT_URL": self.vault.url, "DELINEA_USERNAME": USERNAME, "DELINEA_PASSWORD": self.password,
             "KRB5_CONFIG": str(self.realm.krb5_conf), "TENANTS_FILE": str(self.tenants_file),
             "RENEW_INTERVAL_SECONDS": str(self.renew_interval), "TICKET_LIFETIME_SECONDS": str(self.lifetime),

@@ -1,19 +1,16 @@
-"""Build, once, the binaries the end-to-end test runs, from Go modules at pinned versions.
+"""Build, once, the Go tools the project runs, from Go modules at pinned versions.
 
-``python -m e2e.build_tools`` builds what is missing and prints where each binary is. Binaries are
-cached by version under ``${XDG_CACHE_HOME:-~/.cache}/astronomer-platform/e2e/<tool>-<version>/``,
-so a second run builds nothing. The wrapper modules in ``e2e/tools/*/`` pin every dependency
-(go.mod and go.sum) and carry the ``replace`` lines the upstream modules need.
+``python -m devtools.go_tools`` builds what the end-to-end test needs and is missing, and prints where
+each binary is. Binaries are cached by version under
+``${XDG_CACHE_HOME:-~/.cache}/astronomer-platform/tools/<tool>-<version>/``, so a second run builds
+nothing. The wrapper modules in ``devtools/go/*/`` pin every dependency (go.mod and go.sum) and carry
+the ``replace`` lines the upstream modules need.
 
 The Kubernetes provider plugin is had the normal way first, ``pulumi plugin install resource
 kubernetes <version>`` with the CLI built here, and built from its Go module only when that fails.
 
 A tool that cannot be had here is reported as blocked (with each attempt's own error), not as a
-failure: ``e2e.run`` then runs every step that does not need it and names the ones that do.
-
-``python -m e2e.build_tools --system-packages`` only installs the Debian packages the harness runs
-(etcd, openssl) and the Kerberos ticket manager's tests run (MIT Kerberos) when they are missing;
-``.ci/run`` calls it.
+failure: ``e2e.run`` then names every step that needs it.
 """
 
 from __future__ import annotations
@@ -31,10 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-TOOLS_DIR = Path(__file__).resolve().parent / "tools"
-# Everything the project caches on a machine (tools, the DagBag virtualenv, trivy's database) lives here.
-PROJECT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "astronomer-platform"
-CACHE = PROJECT_CACHE / "e2e"
+from devtools import system_packages
+from devtools.cache import PROJECT_CACHE
+
+WRAPPERS = Path(__file__).resolve().parent / "go"
+CACHE = PROJECT_CACHE / "tools"
 
 KUBERNETES_VERSION = "v1.35.4"
 # The newest CLI the Go module proxy serves that is not older than the pinned Python SDK (3.272.0).
@@ -52,14 +50,7 @@ PROVIDER_SDK_MODULE = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
 PROVIDER_SDK_VERSION = "v4.24.0"
 # A refused download fails at once; this only bounds a network that does not answer.
 PLUGIN_INSTALL_TIMEOUT = 120
-# Debian package of each command the harness and the ticket manager's tests (a throwaway realm:
-# tests/test_kerberos_manager_kdc.py) run, installed by ensure_system_packages.
-SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl", "krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc",
-                   "kadmin.local": "krb5-admin-server", "kinit": "krb5-user", "klist": "krb5-user",
-                   # the image vetting tests' two local registries (tests/test_vetting_*.py)
-                   "docker-registry": "docker-registry", "htpasswd": "apache2-utils",
-                   # the alert rules' and routing's proofs (tests/test_monitoring_*.py)
-                   "promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+
 
 
 @dataclass(frozen=True)
@@ -67,7 +58,7 @@ class Tool:
     name: str
     version: str
     package: str
-    wrapper: str  # directory under e2e/tools
+    wrapper: str  # its wrapper module: a directory under devtools/go
     ldflags: str = ""
 
     @property
@@ -98,10 +89,10 @@ TOOLS = (
          ldflags=f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}"),
 )
 # Image vetting's copy tool and the Helm that lists the chart's images (vetting/tools.py builds them on
-# demand, not the end-to-end test); their wrapper modules live in vetting/tools/.
+# demand, not the end-to-end test).
 VETTING_TOOLS = (
-    Tool("regctl", "v0.11.7", "github.com/regclient/regclient/cmd/regctl", "../../vetting/tools/regctl"),
-    Tool("helm", "v3.17.3", "helm.sh/helm/v3/cmd/helm", "../../vetting/tools/helm",
+    Tool("regctl", "v0.11.7", "github.com/regclient/regclient/cmd/regctl", "regctl"),
+    Tool("helm", "v3.17.3", "helm.sh/helm/v3/cmd/helm", "helm",
          ldflags="-X helm.sh/helm/v3/internal/version.version=v3.17.3"),
 )
 # The release `pulumi plugin install` brings, and the build from the served module (no wrapper module:
@@ -138,7 +129,7 @@ def _build(tool: Tool, module_dir: Path, *flags: str) -> float:
 
 
 def _build_wrapped(tool: Tool) -> float:
-    module_dir = TOOLS_DIR / tool.wrapper
+    module_dir = WRAPPERS / tool.wrapper
     # The cache is keyed by the version named here: it must be the one the wrapper module pins.
     if not re.search(rf" {re.escape(tool.version)}( |$)", (module_dir / "go.mod").read_text(), re.M):
         raise SystemExit(f"{module_dir / 'go.mod'} does not pin {tool.name} at {tool.version}")
@@ -210,20 +201,6 @@ class Toolbox:
     blocked: dict[str, str]  # tool name -> why it cannot be had here (each attempt)
 
 
-def ensure_system_packages() -> None:
-    """Install the Debian packages of SYSTEM_PACKAGES whose command is missing (the machines run
-    as root); quiet unless apt-get fails."""
-    missing = sorted({package for command, package in SYSTEM_PACKAGES.items() if not shutil.which(command)})
-    if not missing:
-        return
-    if os.geteuid() != 0:
-        raise SystemExit(f"missing commands: install the Debian packages {missing} (apt-get install)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for args in (["update"], ["install", "-y", "--no-install-recommends", *missing]):
-        result = subprocess.run(["apt-get", "-qq", *args], env=env, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(f"apt-get {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-
 
 def _ways(tool: Tool, box: Toolbox) -> list[tuple[str, Callable[[], float]]]:
     """How to get ``tool``, in the order to try them."""
@@ -250,7 +227,7 @@ def obtain(tool: Tool, box: Toolbox) -> str | None:
 
 
 def ensure_tools() -> Toolbox:
-    ensure_system_packages()
+    system_packages.ensure()
     box = Toolbox(paths={"etcd": Path(shutil.which("etcd") or "etcd")}, blocked={})
     for tool in TOOLS:  # the CLI first: it may install the provider
         reason = None if tool.path.is_file() else obtain(tool, box)
@@ -269,12 +246,7 @@ def ensure_tools() -> Toolbox:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build, once, the binaries the end-to-end test runs.")
-    parser.add_argument("--system-packages", action="store_true",
-                        help=f"only install the missing Debian packages {sorted(SYSTEM_PACKAGES.values())}")
-    if parser.parse_args(argv).system_packages:
-        ensure_system_packages()
-        return 0
+    argparse.ArgumentParser(description="Build, once, the binaries the end-to-end test runs.").parse_args(argv)
     box = ensure_tools()
     for name, path in box.paths.items():
         print(f"{name}: {path}")

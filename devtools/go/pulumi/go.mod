@@ -1,8 +1,8 @@
-// Builds the pulumi CLI for the end-to-end test (e2e/build_tools.py): v3.277.0, the newest pkg/v3 the
+// Builds the pulumi CLI for the end-to-end test (devtools/go_tools.py): v3.277.0, the newest pkg/v3 the
 // Go module proxy serves that is not older than the pinned Python SDK (3.272.0).
 // The two replace lines are the ones upstream's pkg/go.mod carries: the SDK (in-tree there,
 // published here, at the same version) and a clipboard fork.
-module astronomer-platform/e2e/tools/pulumi
+module astronomer-platform/devtools/go/pulumi
 
 go 1.26.6
 

@@ -1,4 +1,4 @@
-"""Tenant fan-out benchmark: ``python -m offline.bench --tenants N``.
+"""Tenant fan-out benchmark: ``python -m benchmarks.program --tenants N``.
 
 Evaluates the whole program under the mock engine with N synthetic tenants, then two floors; each
 phase runs in a fresh process that has imported the same modules:
@@ -38,10 +38,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime import rpc
 
-from offline import engine
-from offline.engine import PROGRAM
-from offline.synthetic import synthetic_tenants
 from stackfile.read import document, runtime_values
+from standins import mock_engine as engine
+from standins.mock_engine import PROGRAM
+from standins.tenants import synthetic_tenants
 
 SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y",
            "houstonApiKey": "z"}

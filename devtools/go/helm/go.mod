@@ -1,4 +1,4 @@
-module astronomer-platform/vetting/tools/helm
+module astronomer-platform/devtools/go/helm
 
 go 1.26.8
 

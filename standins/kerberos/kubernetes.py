@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from kerberos_harness.http_standin import Handler, StandIn
+from standins.kerberos.http import Handler, StandIn
 
 _SECRET_PATH = re.compile(r"^/api/v1/namespaces/([a-z0-9-]+)/secrets/([a-z0-9.-]+)$")
 

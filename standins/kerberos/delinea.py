@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from kerberos_harness.http_standin import Handler, StandIn
+from standins.kerberos.http import Handler, StandIn
 
 _FIELD_PATH = re.compile(r"^/api/v1/secrets/(\d+)/fields/([\w-]+)$")
 

@@ -1,6 +1,6 @@
 """Time to first ticket and memory of the real service process against a local KDC.
 
-    cd docker/kerberos-manager && ../../.venv/bin/python -m kerberos_harness.bench --tenants 3 100
+    .venv/bin/python -m benchmarks.ticket_manager --tenants 3 100
 
 For each size: a fresh realm with one principal per tenant, the vault and Kubernetes stand-ins,
 then ``python -m kerberos_manager`` started; it reports the time from start until the first cache
@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kerberos_harness.realm import free_port
-from kerberos_harness.world import World, wait_for
+from standins.kerberos.realm import free_port
+from standins.kerberos.world import World, wait_for
 
 
 def _peak_rss_mib(pid: int) -> float:

@@ -1,8 +1,8 @@
 // Builds the control plane (kube-apiserver, kube-controller-manager, kube-scheduler) and the node
-// (kubelet, kube-proxy) for the end-to-end test (e2e/build_tools.py).
+// (kubelet, kube-proxy) for the end-to-end test (devtools/go_tools.py).
 // k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with in-tree
 // directories that a module download does not have: each is replaced by its published version.
-module astronomer-platform/e2e/tools/kubernetes
+module astronomer-platform/devtools/go/kubernetes
 
 go 1.25.0
 

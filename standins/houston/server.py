@@ -5,7 +5,7 @@ the end-to-end run. Behaviour it reproduces, each from the doc's section:
 
 - auth: the ``authorization`` header carries the key raw or after ``Bearer `` (§1); anything else is
   refused with HTTP 401 and Houston's permission message;
-- the schema of the requested line (``houston_standin.schema``): unknown fields, unknown or missing
+- the schema of the requested line (``standins.houston.schema``): unknown fields, unknown or missing
   arguments and wrongly typed variables are GraphQL validation errors;
 - a label is unique per workspace among live deployments, a release name unique for good (§13);
 - namespaces come from the pool and return to it only on a hard delete (§3.7, §6);
@@ -33,7 +33,7 @@ from graphql import graphql_sync as _graphql_sync  # pyright: ignore[reportUnkno
 
 from components.houston_documents import Line
 from domain.environment_keys import ENV_KEY_RULE, RESERVED_ENV_KEYS
-from houston_standin.schema import schema
+from standins.houston.schema import schema
 
 VERSIONS: dict[Line, str] = {"0.37": "0.37.7", "1.x": "1.2.0", "2.x": "2.1.0"}
 PERMISSION_MESSAGE = "You do not have the appropriate permissions for that"
