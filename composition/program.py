@@ -41,7 +41,7 @@ from config.tenant import PodResources
 def images(config: StackConfig, registry: RegistryLogin,
            opts: pulumi.ResourceOptions | None) -> dict[str, DatakitImage]:
     """The Kerberos Runtime image, each datakit's image on it, and the ticket manager's image unless
-    ``kerberos.sidecarImage`` names another."""
+    ``kerberos.managerImage`` names another."""
     artifactory = config.artifactory
     runtime_image = DatakitImage("astro-runtime-krb5", runtime_image_args(
         registry, artifactory.repositories.platform, artifactory.repositories.certified,
@@ -51,7 +51,7 @@ def images(config: StackConfig, registry: RegistryLogin,
             registry, artifactory.repository("datakits"), name, kit.version, config.images.build, kit.context,
             build_args={"BASE_IMAGE": runtime_image.image_ref}), opts=opts)
         for name, kit in config.datakits.items()}
-    if config.kerberos.sidecar_image is None:
+    if config.kerberos.manager_image is None:
         built[MANAGER_IMAGE] = DatakitImage(MANAGER_IMAGE, manager_image_args(
             registry, artifactory.repositories.platform, artifactory.repositories.certified, config.images.build),
             opts=opts)
@@ -126,9 +126,11 @@ def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, Dataki
                  tenants: dict[str, Tenant]) -> dict[str, TenantAirflowArgs]:
     """Each tenant's Houston workspace and Airflow deployment (sharded tenants' too: Houston belongs to
     the platform stack)."""
+    args: dict[str, TenantAirflowArgs] = {}
+    if secrets.houston_api_key is None:  # no tenants
+        return args
     houston = HoustonSettings(config.houston_url, secrets.houston_api_key, config.houston.timeouts.deploy_seconds,
                               config.houston.timeouts.delete_seconds, config.houston.timeouts.poll_interval_seconds)
-    args: dict[str, TenantAirflowArgs] = {}
     for t in config.tenants:
         deployment = t.deployment
         environment = deployment_environment(
@@ -164,8 +166,8 @@ def main() -> None:
     docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
 
     built = images(config, registry, docker_opts)
-    manager_image = (built[MANAGER_IMAGE].image_ref if kerberos.sidecar_image is None
-                     else artifactory.image("platform", kerberos.sidecar_image))
+    manager_image = (built[MANAGER_IMAGE].image_ref if kerberos.manager_image is None
+                     else artifactory.image("platform", kerberos.manager_image))
     tenant_arguments = tenants_args(config, krb5, built)
     tenants = {name: Tenant(name, args, opts=k8s_opts) for name, args in tenant_arguments.items()}
     astronomer = AstronomerPlatform("astronomer", platform_args(config, secrets, registry, tenants), opts=k8s_opts)

@@ -9,7 +9,13 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from config.errors import ConfigError, Problem
-from config.secrets import CONNECTION_PASSWORDS, RECEIVER_SECRETS, connection_passwords, receiver_secrets
+from config.secrets import (
+    CONNECTION_PASSWORDS,
+    HOUSTON_API_KEY,
+    RECEIVER_SECRETS,
+    connection_passwords,
+    receiver_secrets,
+)
 from config.stack import StackConfig
 from config.validation import PROJECT, split_config, validate
 
@@ -19,7 +25,8 @@ class Secrets:
     artifactory_password: pulumi.Output[str]
     database_connection: pulumi.Output[str]
     delinea_password: pulumi.Output[str]
-    houston_api_key: pulumi.Output[str]
+    houston_api_key: pulumi.Output[str] | None
+    """None for a stack without tenants"""
     tls_certificate: pulumi.Output[str] | None
     tls_key: pulumi.Output[str] | None
     connection_passwords: dict[str, dict[str, pulumi.Output[str]]]
@@ -66,7 +73,7 @@ def load() -> tuple[StackConfig, Secrets]:
         artifactory_password=config.require_secret("artifactoryPassword"),
         database_connection=config.require_secret("databaseConnection"),
         delinea_password=config.require_secret("delineaPassword"),
-        houston_api_key=config.require_secret("houstonApiKey"),
+        houston_api_key=config.require_secret(HOUSTON_API_KEY) if stack.tenants else None,
         tls_certificate=config.get_secret("tlsCertificate"),
         tls_key=config.get_secret("tlsKey"),
         connection_passwords={tenant: {conn: pulumi.Output.secret(value) for conn, value in conns.items()}

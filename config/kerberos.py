@@ -33,7 +33,7 @@ class KerberosConfig(Model):
     """KDC hosts (host or host:port), at least one"""
     trusted_realms: list[KerberosRealm] = Field(default_factory=list)
     """other realms whose principals tenants may use (a cross-realm trust the KDCs have)"""
-    sidecar_image: ImageNameTag | None = None
+    manager_image: ImageNameTag | None = None
     """ticket manager image name:tag inside the platform repository (default: the manager this project
     builds from docker/kerberos-manager, kerberos-manager:<its VERSION>)"""
     renew_interval_seconds: PositiveInt

@@ -19,21 +19,25 @@ from config.errors import ConfigError, Problem
 from config.rules import HttpsUrl
 from config.stack import StackConfig
 
-REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword", "houstonApiKey")
+REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword")
+# Required once the stack has tenants: a Houston key can only be made once the platform runs, so the first
+# install of a platform has none (docs/first-install.md).
+HOUSTON_API_KEY = "houstonApiKey"
 # A pair: both or neither.
 OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
 RECEIVER_SECRETS = "alertReceiverSecrets"
-SECRET_KEYS = REQUIRED_SECRETS + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+SECRET_KEYS = REQUIRED_SECRETS + (HOUSTON_API_KEY,) + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
 # offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
-PER_MACHINE_SECRETS = REQUIRED_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+PER_MACHINE_SECRETS = REQUIRED_SECRETS + (HOUSTON_API_KEY, CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # What each holds: the JSON schema's descriptions and the README's config reference.
 SECRET_DESCRIPTIONS = {
     "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
     "databaseConnection": "postgres://USER:PASS@HOST:5432 of the platform database",
     "delineaPassword": "Delinea password of the ticket manager",
-    "houstonApiKey": "Houston service-account API key that manages the tenants' workspaces and deployments",
+    HOUSTON_API_KEY: "Houston system service-account API key that manages the tenants' workspaces and deployments "
+                     "(required once the stack has tenants)",
     "tlsCertificate": "PEM certificate for the base domain and its wildcard (with tlsKey)",
     "tlsKey": "PEM key of tlsCertificate",
     CONNECTION_PASSWORDS: 'JSON {"<tenant>": {"<connId>": "<password>"}} for the connections with password: true',

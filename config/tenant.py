@@ -70,7 +70,7 @@ SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", 
 _SECRET_LOOKING = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
 
 
-class TenantAirflow(Model):
+class AirflowSettings(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)
     """Airflow variables, AIRFLOW_VAR_<KEY> in the deployment (the platform adds artifactory_url, datakit_registry,
     environment, astronomer_namespace, datakit_images)"""
@@ -80,7 +80,7 @@ class TenantAirflow(Model):
     """non-secret fields of Airflow connections"""
 
     @model_validator(mode="after")
-    def _no_reserved_or_duplicate(self) -> TenantAirflow:
+    def _no_reserved_or_duplicate(self) -> AirflowSettings:
         reserved = sorted(RESERVED_AIRFLOW_VARIABLES & self.variables.keys())
         if reserved:
             raise FieldError("variables", f"{reserved} are set by the platform; remove them")
@@ -192,7 +192,7 @@ class TenantConfig(Model):
     """explicit quota ceiling (default derived from the deployment's resources)"""
     egress: list[EgressRule] = Field(default_factory=list[EgressRule])
     """extra egress allows (data sources)"""
-    airflow: TenantAirflow = TenantAirflow()
+    airflow: AirflowSettings = AirflowSettings()
     """Airflow variables and connections (the deployment's environment)"""
     deployment: TenantDeployment = TenantDeployment()
     """the tenant's Airflow deployment"""

@@ -14,7 +14,7 @@ from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, key_names, problems_from
 from config.kerberos import KerberosConfig
 from config.platform import PlatformConfig
-from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS
+from config.secrets import HOUSTON_API_KEY, OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS
 from config.stack import StackConfig
 from config.tenant import TenantConfig
 
@@ -42,7 +42,7 @@ def validate(
                 f"({', '.join(SECRET_KEYS)}), never inside a structured key")
         for key in sorted(secure_keys - set(SECRET_KEYS))
     ]
-    problems += _secret_problems(secrets_present)
+    problems += _secret_problems(secrets_present, has_tenants=bool(raw.get("tenants")))
     try:
         stack = StackConfig.model_validate(raw)
     except ValidationError as error:
@@ -80,12 +80,15 @@ def misspelt_namespace(config_keys: Iterable[str], project: str = PROJECT) -> li
     return problems
 
 
-def _secret_problems(present: set[str]) -> list[Problem]:
+def _secret_problems(present: set[str], has_tenants: bool) -> list[Problem]:
     problems = [
         Problem(name, f"is required: set it with `pulumi config set --secret {name}`")
         for name in REQUIRED_SECRETS
         if name not in present
     ]
+    if has_tenants and HOUSTON_API_KEY not in present:
+        problems.append(Problem(HOUSTON_API_KEY, "is required once the stack has tenants (their deployments are "
+                                f"made through Houston): set it with `pulumi config set --secret {HOUSTON_API_KEY}`"))
     tls = present & set(OPTIONAL_SECRETS)
     if len(tls) == 1:
         missing = (set(OPTIONAL_SECRETS) - tls).pop()

@@ -1,17 +1,20 @@
-"""The README's config reference: ``python -m stackfile.reference``.
+"""The configuration reference in ``docs/configuration.md``: ``python -m stackfile.reference`` rewrites
+its table.
 
 Built from the stack file's JSON schema (``stackfile.schema``), the one editors check against, so the
-two cannot drift; a test keeps the README's copy identical to this output.
+two cannot drift; a test keeps the committed table identical to this output.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from config.secrets import REQUIRED_SECRETS
 from stackfile.schema import PREFIX, SECRET_REF, stack_file_schema
 
+REFERENCE_PATH = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 BEGIN = "<!-- config-reference:begin -->"
 END = "<!-- config-reference:end -->"
 
@@ -103,5 +106,13 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def write() -> None:
+    """Replace the table between the markers of ``docs/configuration.md``; the page's other text stays."""
+    text = REFERENCE_PATH.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    REFERENCE_PATH.write_text(text[:start] + reference() + text[end:])
+
+
 if __name__ == "__main__":
-    print(reference())
+    write()
+    print(f"wrote the table of {REFERENCE_PATH}")

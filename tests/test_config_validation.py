@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.secrets import REQUIRED_SECRETS
+from config.secrets import HOUSTON_API_KEY, REQUIRED_SECRETS
 from config.validation import validate
 from stackfile.read import validate_file
 from tests.helpers import ROOT, STACKS, stack_document
 
-ALL_SECRETS = set(REQUIRED_SECRETS)
+ALL_SECRETS = {*REQUIRED_SECRETS, HOUSTON_API_KEY}
 
 
 def problems(document, present=frozenset(ALL_SECRETS), secure=None) -> list[str]:
@@ -73,8 +73,8 @@ RULES = [
     ("tenant image without tag", ("tenants", 0, "image"), "finance-airflow", "tenants[0].image", "name:tag"),
     ("tenant image with host", ("tenants", 0, "image"), "artifactory.company.com/deployments/finance:1",
      "tenants[0].image", "names a registry"),
-    ("sidecar image from another registry", ("kerberos", "sidecarImage"), "quay.io/x/krb:1",
-     "kerberos.sidecarImage", "names a registry"),
+    ("manager image from another registry", ("kerberos", "managerImage"), "quay.io/x/krb:1",
+     "kerberos.managerImage", "names a registry"),
     ("renew interval not positive", ("kerberos", "renewIntervalSeconds"), 0, "kerberos.renewIntervalSeconds",
      "positive integer"),
     ("renew too close to lifetime", ("kerberos", "renewIntervalSeconds"), 35800,
@@ -181,6 +181,16 @@ def test_kubernetes_needs_exactly_one_target(document):
 def test_required_secret_missing(document, missing):
     found = problems(document("dev"), present=ALL_SECRETS - {missing})
     assert f"{missing}: is required: set it with `pulumi config set --secret {missing}`" in found
+
+
+def test_the_houston_key_is_required_once_the_stack_has_tenants(document):
+    found = problems(document("dev"), present=ALL_SECRETS - {HOUSTON_API_KEY})
+    assert any(p.startswith("houstonApiKey: is required once the stack has tenants") for p in found), found
+    # The first install of a platform: no tenants yet, so no Houston to make a key in.
+    doc = document("dev")
+    doc["tenants"] = []
+    doc["tenancy"]["allowNoTenants"] = True
+    assert problems(doc, present=ALL_SECRETS - {HOUSTON_API_KEY}) == []
 
 
 def test_tls_certificate_without_key(document):
@@ -353,7 +363,7 @@ def test_overrides_cannot_switch_network_policies_off(document, path):
 
 @pytest.mark.parametrize(("path", "value"), [
     (("tenants", 0, "image"), "finance-airflow:latest"),
-    (("kerberos", "sidecarImage"), "kerberos-sidecar:latest"),
+    (("kerberos", "managerImage"), "kerberos-manager:latest"),
     (("datakits", "oracle-bronze", "version"), "latest"),
 ])
 def test_latest_tags_are_refused(document, path, value):

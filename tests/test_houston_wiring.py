@@ -119,10 +119,17 @@ def test_bad_deployment_config_is_refused_with_its_key_path(document, change, se
     assert not error.value.recording.resources  # nothing was created
 
 
-def test_the_api_key_is_required(document):
+def test_the_api_key_is_required_once_there_are_tenants(document):
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != "houstonApiKey"}
-    with pytest.raises(ConfigError, match="houstonApiKey: is required: set it with `pulumi config set --secret houstonApiKey`"):
+    with pytest.raises(ConfigError, match="houstonApiKey: is required once the stack has tenants .* `pulumi config set --secret houstonApiKey`"):
         run_document(document("dev"), secrets=secrets)
+    # A platform without tenants (its first install) has no Houston key yet and needs none.
+    doc = document("dev")
+    doc["tenants"] = []
+    doc["tenancy"]["allowNoTenants"] = True
+    recording = run_document(doc, secrets=secrets)
+    assert not [r for r in recording.resources if r.type == "astronomer:platform:TenantAirflow"]
+    assert any(r.type == "kubernetes:helm.sh/v3:Release" for r in recording.resources)
 
 
 @pytest.mark.parametrize(("version", "expected"), [

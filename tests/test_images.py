@@ -94,9 +94,9 @@ def test_the_ticket_manager_is_built_from_its_own_context_and_deployed(recording
     assert image.urn in deployment.dependencies  # the Deployment waits for the push
 
 
-def test_a_named_sidecar_image_is_referenced_not_built(document):
+def test_a_named_manager_image_is_referenced_not_built(document):
     doc = document("prod")
-    doc["kerberos"]["sidecarImage"] = "kerberos-manager:0.9.0"
+    doc["kerberos"]["managerImage"] = "kerberos-manager:0.9.0"
     recording = run_document(doc, "prod")
     assert "kerberos-manager-image" not in {r.name for r in recording.of_type(IMAGE)}
     (deployment,) = [r for r in recording.resources if r.type == "kubernetes:apps/v1:Deployment"]
