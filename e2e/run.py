@@ -24,36 +24,30 @@ tool this machine cannot have is reported as BLOCKED with the reason, and the ru
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import os
-import secrets as token
-import shutil
-import subprocess
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from config.validation import PROJECT
 from devtools import go_tools
-from e2e import declared, houston_steps, ticket_manager
+from e2e import declared, houston_steps, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
-from e2e.harness import Api, CheckFailedError, Report, expect, file_backend_env, impersonated, refusal
-from e2e.program import SKIP_AWAIT, program
-from stackfile.read import document
+from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
+from e2e.program import SKIP_AWAIT
+from e2e.stack import (
+    DEPLOYER,
+    HOUSTON,
+    NEW_TENANT,
+    Engine,
+    dev_document,
+    e2e_document,
+    fake_secrets,
+    indented,
+    new_tenant,
+)
 from standins.tenants import synthetic_tenants
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_CHART = ROOT / "tests" / "e2e-chart"
-STACK = "e2e"
-NEW_TENANT = "e2enew"
-# The admin user of e2e.cluster's kubeconfig (its certificate's CN): it applies every object, so it
-# is the e2e stack's deployer.
-DEPLOYER = "e2e-admin"
 DYNAMIC_PROVIDER = "pulumi:providers:pulumi-python::default"
 ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no changes)", "add a tenant",
                 "remove a protected tenant (refused)", "no-op previews (tenants=N)", "pulumi destroy (clean)")
@@ -63,51 +57,6 @@ ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no cha
 
 
 # --- the e2e stack's config -----------------------------------------------------------------
-
-
-def dev_document() -> dict[str, Any]:
-    return document(ROOT / "Pulumi.dev.yaml")
-
-
-# The Houston stand-in the whole program's stack talks to (set once it runs).
-HOUSTON = {"url": "http://127.0.0.1:9/v1"}
-
-
-def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
-                 protect: bool = True) -> dict[str, Any]:
-    """The dev stack's config, pointed at the local cluster, the local test chart and the Houston stand-in."""
-    document = copy.deepcopy(dev_document())
-    document["houston"] = {"url": HOUSTON["url"], "timeouts": {"deploySeconds": 60, "pollIntervalSeconds": 1}}
-    document["environment"] = STACK
-    document["kubernetes"] = {"kubeconfig": str(kubeconfig)}
-    chart_version = yaml.safe_load((TEST_CHART / "Chart.yaml").read_text())["version"]
-    document["platform"] |= {"chartPath": str(TEST_CHART), "chartVersion": chart_version}
-    document["images"]["build"] = False  # no Docker engine, no registry
-    document["tenancy"]["protectNamespaces"] = protect
-    document["tenancy"]["deployers"] = {"users": [DEPLOYER]}
-    if tenants is not None:
-        document["tenants"] = tenants
-    return document
-
-
-def new_tenant() -> dict[str, Any]:
-    return {
-        "name": NEW_TENANT,
-        "image": f"{NEW_TENANT}-airflow:1.0.0",
-        "maxWorkers": 2,
-        "datakits": ["sqlserver-bronze"],
-        "kerberos": {"principal": f"svc-airflow-{NEW_TENANT}@CORP.COMPANY.COM", "keytabSecretId": 4999},
-        "adminGroups": [f"astro-{NEW_TENANT}-admins"],
-    }
-
-
-def fake_secrets() -> dict[str, str]:
-    return {
-        "artifactoryPassword": token.token_hex(12),
-        "databaseConnection": f"postgres://astro:{token.token_hex(12)}@db.invalid:5432",
-        "delineaPassword": token.token_hex(12),
-        "houstonApiKey": token.token_hex(16),
-    }
 
 
 def houston_standin(secrets: dict[str, str], scales: list[int]) -> Any:
@@ -146,83 +95,6 @@ def wait_for_controllers(api: Api, timeout: float = 120) -> None:
 
 
 # --- the program under the real engine ------------------------------------------------------
-
-
-class Engine:
-    """The e2e stack in a temporary project directory, driven by the Automation API.
-
-    The project directory holds a copy of ``Pulumi.yaml`` (so its project config, such as
-    ``pulumi:disable-default-providers``, applies) and the ``Pulumi.e2e.yaml`` this class writes.
-    The program is inline (``e2e.program.program`` runs ``__main__.py`` in this process), so the
-    Automation API serves the language runtime itself and no language host plugin is needed.
-    """
-
-    def __init__(self, workdir: Path, box: go_tools.Toolbox, secrets: dict[str, str]) -> None:
-        from pulumi import automation as auto
-
-        self.auto = auto
-        self.project = workdir / "project"
-        self.project.mkdir()
-        shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
-        (workdir / "state").mkdir()
-        self.env = file_backend_env(workdir)
-        # The Houston resources' dynamic provider runs as a plugin of its own.
-        plugin = houston_steps.plugin_env(workdir / "bin")
-        tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
-        os.environ["PATH"] = os.pathsep.join([*tool_dirs, plugin["PATH"]])
-        self.env["PYTHONPATH"] = plugin["PYTHONPATH"]
-        self.stack = auto.create_stack(
-            STACK, project_name=PROJECT, program=program,
-            opts=auto.LocalWorkspaceOptions(work_dir=str(self.project), env_vars=self.env,
-                                            secrets_provider="passphrase"),
-        )
-        self.stack.set_all_config({k: auto.ConfigValue(v, secret=True) for k, v in secrets.items()})
-
-    def configure(self, document: dict[str, Any]) -> None:
-        """Replace the stack's plain config with ``document``; the encrypted secrets stay."""
-        path = self.project / f"Pulumi.{STACK}.yaml"
-        stack_file = yaml.safe_load(path.read_text())
-        secure = {k: v for k, v in stack_file.get("config", {}).items() if isinstance(v, dict) and "secure" in v}
-        stack_file["config"] = {**{f"{PROJECT}:{k}": v for k, v in document.items()}, **secure}
-        path.write_text(yaml.safe_dump(stack_file, sort_keys=False))
-
-    def cli(self, *args: str) -> str:
-        result = subprocess.run(["pulumi", *args, "--stack", STACK, "--non-interactive"], cwd=self.project,
-                                env={**os.environ, **self.env}, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise CheckFailedError(f"pulumi {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-        return result.stdout
-
-    def preview_ops(self, expect_no_changes: bool = False) -> tuple[dict[str, int], list[tuple[str, str]]]:
-        """The change summary and every (operation, URN) that is not 'same'.
-
-        With ``expect_no_changes`` the engine itself judges (``pulumi preview --expect-no-changes``,
-        where reads, such as a StackReference's, are no change) and the preview fails otherwise."""
-        events: list = []
-        try:
-            result = self.stack.preview(on_event=events.append, color="never", expect_no_changes=expect_no_changes)
-        except self.auto.CommandError as error:
-            if not expect_no_changes or "no changes were expected" not in str(error):
-                raise
-            raise CheckFailedError(f"the engine found changes: {_ops(events)[:10]}") from None
-        return {str(getattr(k, "value", k)): v for k, v in result.change_summary.items()}, _ops(events)
-
-    def up(self) -> dict[str, int]:
-        result = self.stack.up(color="never", on_output=_indent)
-        return {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items()}
-
-
-def _ops(events: list[Any]) -> list[tuple[str, str]]:
-    ops = []
-    for event in events:
-        pre = event.resource_pre_event
-        if pre is not None and pre.metadata.op.value != "same":
-            ops.append((pre.metadata.op.value, pre.metadata.urn))
-    return ops
-
-
-def _indent(line: str) -> None:
-    print(f"    {line}", end="" if line.endswith("\n") else "\n", flush=True)
 
 
 def _urn_name(urn: str) -> str:
@@ -296,7 +168,7 @@ def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, sec
 
     with report.step("pulumi destroy (clean)"):
         engine.cli("state", "unprotect", "--all", "--yes")
-        engine.stack.destroy(color="never", on_output=_indent)
+        engine.stack.destroy(color="never", on_output=indented)
         # Namespaces go once the namespace controller has emptied them.
         api.wait_gone({f"airflow-{NEW_TENANT}", document["platform"]["namespace"], *api.namespaces()})
         resources = engine.stack.export_stack().deployment.get("resources") or []
@@ -547,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 0 when every step passed or was blocked (default: blocked exits 3)")
     parser.add_argument("--scales", default="10",
                         help="tenant counts the stack grows to, each followed by a timed no-op preview (default 10)")
+    parser.add_argument("--upgrade-from", metavar="GIT_REF",
+                        help="also: a stack made by GIT_REF's program, previewed and destroyed by this tree's")
     args = parser.parse_args(argv)
     scales = [int(n) for n in args.scales.split(",") if n]
     report = Report()
@@ -559,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                 box = go_tools.ensure_tools()
             unavailable = box.blocked
             houston_steps.steps(report, box.paths.get("pulumi"))
-            run_with_cluster(report, box, scales)
+            run_with_cluster(report, box, scales, args.upgrade_from)
         except Exception:
             failed = True
             traceback.print_exc()
@@ -574,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_with_cluster(report: Report, box: go_tools.Toolbox, scales: list[int]) -> None:
+def run_with_cluster(report: Report, box: go_tools.Toolbox, scales: list[int], upgrade_from: str | None) -> None:
     missing = {"kube-apiserver", "kube-controller-manager"} & box.blocked.keys()
     if missing:
         raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (why: at the end)")
@@ -589,6 +463,8 @@ def run_with_cluster(report: Report, box: go_tools.Toolbox, scales: list[int]) -
         with standin.running() as url:
             HOUSTON["url"] = url
             cluster_steps(report, box, api, cluster, secrets, scales)
+            if upgrade_from:
+                upgrade.steps(report, box, api, cluster, secrets, upgrade_from)
 
 
 def cluster_steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, secrets: dict[str, str],
