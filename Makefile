@@ -47,13 +47,13 @@ diff: $(VENV)/.installed ## Markdown diff of two renders: BASE=<dir> HEAD=<dir>
 bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants
 	$(PY) -m benchmarks.program --tenants $(TENANTS)
 
-# The program under the real Pulumi engine against a local control plane (README, "End-to-end test").
-# Builds its tools once into ~/.cache/astronomer-platform/e2e (the Kubernetes provider: `pulumi plugin
+# The program under the real Pulumi engine against a local control plane (docs/e2e.md).
+# Builds its tools once into ~/.cache/astronomer-platform/tools (the Kubernetes provider: `pulumi plugin
 # install` first, then a build from source); E2E_ARGS=--help for the options.
 e2e: $(VENV)/.installed ## the program under the real engine against a local control plane
 	$(PY) -m e2e.run $(E2E_ARGS)
 
-# Image vetting (README, "Image vetting for the security team"). STACKS limits the stacks (default all).
+# Image vetting (docs/image-vetting.md). STACKS limits the stacks (default all).
 # images-lock needs the pinned chart: CHART=<chart directory>, platform.chartPath, or the stack's
 # Artifactory Helm repository (ARTIFACTORY_PASSWORD); vet and mirror need Artifactory and the upstreams.
 VETTING_STACKS = $(foreach stack,$(STACKS),--stack $(stack))
@@ -66,7 +66,7 @@ vet: $(VENV)/.installed ## scan gate on every locked image; reports in build/vet
 mirror: $(VENV)/.installed ## scan gate, then copy what Artifactory lacks and record digests in the locks
 	$(PY) -m vetting mirror $(VETTING_STACKS)
 
-# A tenant team's Astro CLI project from the stack config (README, "Local development kit"). OUT defaults
+# A tenant team's Astro CLI project from the stack config (docs/local-kit.md). OUT defaults
 # to build/tenant-kit/<stack>/<tenant>; files the team changed are kept and named unless FORCE=1.
 tenant-kit: $(VENV)/.installed ## a tenant's local Astro project: TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]
 	@test -n "$(TENANT)" || { echo "usage: make tenant-kit TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]" >&2; exit 2; }

@@ -1,4 +1,4 @@
-"""A typed client for Houston, the Astronomer platform's GraphQL API (shared docs: houston-api.md).
+"""A typed client for Houston, the Astronomer platform's GraphQL API (docs/houston.md).
 
 One ``HoustonClient`` per connection: it asks ``appConfig { version }`` once and then sends that
 line's documents (``components.houston_documents``). Errors are one line each and name what to fix:

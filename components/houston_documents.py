@@ -3,7 +3,7 @@
 Houston's schema is private; each document is the one the official Astro CLI sends for the same
 operation on that line (``tests/data/houston/cli-v1.45.0.json`` records the CLI's file, tag and
 query variant, and ``tests/test_houston_contract.py`` compares them field by field), extended only
-by arguments and fields public sources document (shared docs, houston-api.md). Where the CLI has no
+by arguments and fields public sources document (docs/houston.md). Where the CLI has no
 document (environment variables, clusters), the form comes from those sources too.
 
 Lines, as the CLI chooses its variants by the greatest lower bound of Houston's version:
@@ -111,7 +111,7 @@ query GetDeployment($id: String!) {
   }
 }"""
 
-# Sizing the CLI never sends (it leaves it to the UI): the documented upsert inputs (houston-api.md §3.5)
+# Sizing the CLI never sends (it leaves it to the UI): the documented upsert inputs (docs/houston.md)
 # and, on 0.37, createDeployment's own (§11). The triggerer's resources ride in the CLI's own object.
 _SIZING_VARIABLES = ("$description: String, $workers: Workers, $webserver: Webserver, $scheduler: Scheduler, "
                      "$triggererResources: Resources")

@@ -4,7 +4,7 @@ The engine serializes a provider instance into each resource's state; these hold
 state carries only a reference to the class. Everything a call needs (Houston's URL, the API key,
 timeouts) comes in the resource's properties; the key is a secret output, never in plain text.
 
-Writes to Houston are asynchronous (houston-api.md §4, §15.8): after each the provider polls the
+Writes to Houston are asynchronous (docs/houston.md): after each the provider polls the
 deployment's status until ``HEALTHY`` or the timeout, printing progress, and a timeout names the
 deployment and its last status. A deployment with the same label that is not in state yet (a
 previous run that timed out, or one made by hand) is adopted only when its release name and

@@ -2,7 +2,7 @@
 
 It runs in the platform namespace, holds the keytabs (fetched from the Delinea vault) and writes
 each tenant's credential cache into that tenant's ``kerberos-ccache`` Secret. Keytabs never enter
-a tenant namespace. The image contract is in the README ("Kerberos ticket manager").
+a tenant namespace. The image contract is in docs/kerberos.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ticket manager's objects as plain data: its tenants file, config checksum and Deployment spec.
 
-Pure functions, so the contract the image honours (README, "Kerberos ticket manager") can be read
+Pure functions, so the contract the image honours (docs/kerberos.md) can be read
 and tested without Pulumi.
 """
 

@@ -1,6 +1,6 @@
 """Helm values for the Astronomer platform chart: a pure function of typed chart settings.
 
-Key paths follow the pinned chart's line (docs: astronomer-chart.md). The chart has no values
+Key paths follow the pinned chart's line (the chart's values and templates at each pinned tag). The chart has no values
 schema, so a misspelled key would be silently ignored by Helm: every path here was read from the
 chart's own values and templates.
 """
@@ -114,7 +114,7 @@ def _namespace_management(line: str, namespaces: Sequence[str]) -> dict[str, Any
 
 
 def _provider_switches(line: str) -> dict[str, Any]:
-    """Houston's deployment settings the tenants' Houston provider relies on (houston-api.md §15.3):
+    """Houston's deployment settings the tenants' Houston provider relies on (docs/houston.md):
     release names it sets (the tenant's name, so a deployment is found again), hard deletes that
     return a pool namespace at once (2.x deletes only so), and on 0.37 the upsert mutation its updates
     use with CPU and memory in place of Astronomer Units."""

@@ -29,7 +29,7 @@ QUOTA_NAME = "tenant-ceiling"
 
 # Which of a tenant's objects one stack declares: all of them (one stack for everything); only the
 # namespace (the platform stack, when the tenant's objects live in a shard stack: the chart needs
-# the namespace before it installs); or all but the namespace (that shard stack). README, "Large stacks".
+# the namespace before it installs); or all but the namespace (that shard stack). docs/large-stacks.md.
 TenantPart = Literal["all", "namespace", "contents"]
 
 

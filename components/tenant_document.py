@@ -1,7 +1,7 @@
 """A tenant's args as plain data, so a platform stack can export them and a shard stack rebuild them.
 
 The platform stack maps its config to ``TenantArgs`` once (``__main__.py``); a tenant shard stack
-reads the result through a StackReference (README, "Large stacks") instead of mapping it again.
+reads the result through a StackReference (docs/large-stacks.md) instead of mapping it again.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class PrometheusStorage(Model):
 
 
 class MonitoringConfig(Model):
-    """Alert routing and Prometheus retention (README, "Monitoring and alerting")."""
+    """Alert routing and Prometheus retention (docs/monitoring.md)."""
 
     receivers: Annotated[dict[ReceiverName, AlertReceiver], Field(min_length=1)]
     """receivers by name; tenants and the platform name them"""

@@ -31,7 +31,7 @@ SECRET_KEYS = REQUIRED_SECRETS + (HOUSTON_API_KEY,) + OPTIONAL_SECRETS + (CONNEC
 # Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
 # offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
 PER_MACHINE_SECRETS = REQUIRED_SECRETS + (HOUSTON_API_KEY, CONNECTION_PASSWORDS, RECEIVER_SECRETS)
-# What each holds: the JSON schema's descriptions and the README's config reference.
+# What each holds: the JSON schema's descriptions and the configuration reference (docs/configuration.md).
 SECRET_DESCRIPTIONS = {
     "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
     "databaseConnection": "postgres://USER:PASS@HOST:5432 of the platform database",

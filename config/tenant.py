@@ -140,7 +140,7 @@ class ReplicatedPodResources(PodResources):
 
 
 class TenantDeployment(Model):
-    """The tenant's Airflow deployment, managed through Houston (README, "Tenants' Airflow deployments")."""
+    """The tenant's Airflow deployment, managed through Houston (docs/houston.md)."""
 
     label: NonEmptyStr | None = None
     """label in the workspace (default: the tenant's name)"""

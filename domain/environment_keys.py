@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-# Houston's environment variable key rule and the keys it sets itself (houston-api.md §7).
+# Houston's environment variable key rule and the keys it sets itself (docs/houston.md).
 ENV_KEY_RULE = r"^(?!_+$)(?=[A-Z_])[A-Z0-9_]+$"
 RESERVED_ENV_KEYS = frozenset({
     "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__CORE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__LOAD_EXAMPLES",

@@ -2,8 +2,8 @@
 
 ``python -m stackfile.schema`` rewrites ``schema/stack-config.schema.json``. Editors with the YAML
 language server read it through the first line of each stack file, so they complete keys, show each
-key's docstring and flag unknown keys and malformed values while typing. The README's config
-reference is built from the same schema (``stackfile.reference``); a test keeps the committed file
+key's docstring and flag unknown keys and malformed values while typing. The configuration
+reference (docs/configuration.md) is built from the same schema (``stackfile.reference``); a test keeps the committed file
 equal to this output.
 """
 

@@ -1,8 +1,8 @@
 """Which Apache Airflow and cncf.kubernetes provider a Runtime version ships, for the example DAG's check.
 
 Sources: astronomer/docs (snapshot of 2024-08-09, commit 0fd057ff) ``astro/runtime-release-notes.md``:
-Runtime 11.7.0 brings Airflow 2.9.3, the last 2.9 patch release, and the shared ``astronomer-chart.md``
-says Runtime 11.x is Airflow 2.9, so 11.10.0 runs 2.9.3; ``astro/runtime-provider-reference.md`` lists
+Runtime 11.7.0 brings Airflow 2.9.3, the last 2.9 patch release, and every Runtime 11.x is Airflow 2.9
+(the same release notes), so 11.10.0 runs 2.9.3; ``astro/runtime-provider-reference.md`` lists
 cncf.kubernetes 8.3.4 for 11.8.0, the newest 11.x it covers. The provider of 11.10.0 itself is not in a
 source reachable here: 8.3.4 stands in for it (same Airflow, same provider major).
 """

@@ -10,7 +10,7 @@ from vetting.lockfile import Lock
 from vetting.reference import parse
 from vetting.render_view import StackRender, in_repository
 
-RELOCK = "run `make images-lock` where the chart is reachable (README, \"Image vetting for the security team\")"
+RELOCK = "run `make images-lock` where the chart is reachable (docs/image-vetting.md)"
 
 
 def problems(lock: Lock, render: StackRender) -> list[str]:

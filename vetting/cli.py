@@ -1,4 +1,4 @@
-"""``python -m vetting``: lock, check, vet, mirror (README, "Image vetting for the security team")."""
+"""``python -m vetting``: lock, check, vet, mirror (docs/image-vetting.md)."""
 
 from __future__ import annotations
 

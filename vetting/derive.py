@@ -16,7 +16,7 @@ from vetting.render_view import StackRender, in_repository
 
 # Runtime images are not in the chart: Houston composes `<defaultRuntimeRepository>:<version>`. Their
 # upstream, and that of the Python base the ticket manager builds on, as the Astro CLI and Docker
-# name them (see README, "Image vetting for the security team").
+# name them (see docs/image-vetting.md).
 RUNTIME_UPSTREAM = "quay.io/astronomer/astro-runtime"
 # Airflow 3 Runtime versions (`3.1-12`) live in another registry, under another name.
 RUNTIME_V3_UPSTREAM = "astrocrpublic.azurecr.io/runtime"

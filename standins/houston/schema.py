@@ -1,7 +1,7 @@
 """The stand-in's GraphQL schema per platform line: the operations the provider and the Astro CLI use.
 
-Written from public sources (shared docs, houston-api.md: the CLI's documents per line, the schema
-introspected from a 2021 Houston, the docs' upsert signature), not from Houston's own type
+Written from public sources (docs/houston.md: the Astro CLI's documents per line, the platform chart's
+functional tests, Astronomer's docs and the upsert signature they give), not from Houston's own type
 definitions, which are private. What differs by line: ``appConfig``'s and ``availableNamespaces``'
 arguments, ``createDeployment`` and ``updateDeployment`` (0.37 only), clusters and ``clusterId``
 (1.x on), ``mode`` (2.x), ``airflowVersion`` fields (0.37 only) and ``updateDeploymentImage`` (gone

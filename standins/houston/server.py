@@ -1,19 +1,19 @@
 """A Houston stand-in: a real GraphQL server on 127.0.0.1 that behaves as the public sources describe.
 
-Not Houston (whose source is private): written from the shared docs (houston-api.md), for tests and
-the end-to-end run. Behaviour it reproduces, each from the doc's section:
+Not Houston (whose source is private): written from public sources (docs/houston.md), for tests and
+the end-to-end run. Behaviour it reproduces:
 
-- auth: the ``authorization`` header carries the key raw or after ``Bearer `` (§1); anything else is
+- auth: the ``authorization`` header carries the key raw or after ``Bearer ``; anything else is
   refused with HTTP 401 and Houston's permission message;
 - the schema of the requested line (``standins.houston.schema``): unknown fields, unknown or missing
   arguments and wrongly typed variables are GraphQL validation errors;
-- a label is unique per workspace among live deployments, a release name unique for good (§13);
-- namespaces come from the pool and return to it only on a hard delete (§3.7, §6);
+- a label is unique per workspace among live deployments, a release name unique for good;
+- namespaces come from the pool and return to it only on a hard delete;
 - writes are asynchronous: a created or changed deployment is ``DEPLOYING`` for a few status reads
-  before ``HEALTHY`` (§4, §15.8);
+  before ``HEALTHY``;
 - ``updateDeploymentVariables`` replaces the whole list, a secret sent empty keeps its value, and
-  secret values read back empty (§7); keys follow Houston's naming rule and reserved list;
-- 1.x and 2.x need ``clusterId`` on create; 0.37's upsert needs ``upsertDeploymentEnabled`` (§2, §3).
+  secret values read back empty; keys follow Houston's naming rule and reserved list;
+- 1.x and 2.x need ``clusterId`` on create; 0.37's upsert needs ``upsertDeploymentEnabled``.
 """
 
 from __future__ import annotations

@@ -1,2 +1,2 @@
-"""The Kerberos ticket manager: keeps every tenant's credential cache Secret fresh (README, "Kerberos
-ticket manager: the image contract")."""
+"""The Kerberos ticket manager: keeps every tenant's credential cache Secret fresh (the image
+contract: docs/kerberos.md)."""
