@@ -73,3 +73,14 @@ def test_every_page_is_reachable_from_the_readme():
     linked = set(re.findall(r"\]\((docs/[\w.-]+\.md)", README.read_text()))
     linked |= {f"docs/{name}" for page in PAGES for name in re.findall(r"\]\(([\w.-]+\.md)", page.read_text())}
     assert {f"docs/{page.name}" for page in PAGES} <= linked
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_python_module_command_named_exists(document: Path):
+    import importlib.util
+
+    for module in set(re.findall(r"python3? -m ([\w.]+)", document.read_text())):
+        spec = importlib.util.find_spec(module)
+        assert spec is not None, f"python -m {module}: no such module"
+        if spec.submodule_search_locations:  # a package runs its __main__
+            assert importlib.util.find_spec(f"{module}.__main__") is not None, f"python -m {module}: no __main__"
