@@ -44,7 +44,7 @@ from standins.mock_engine import PROGRAM
 from standins.tenants import synthetic_tenants
 
 SECRETS = {"artifactoryPassword": "x", "databaseConnection": "postgres://u:p@db:5432", "delineaPassword": "y",
-           "houstonApiKey": "z"}
+           "houstonApiKey": "z", "artifactoryPullPassword": "w"}
 Program = Callable[[], None]
 Make = Callable[[str, pulumi.ResourceOptions], pulumi.Resource]
 

@@ -20,6 +20,7 @@ from components.kerberos_specs import (
     DELINEA_PASSWORD_KEY,
     DELINEA_SECRET,
     DEPLOYMENT,
+    EGRESS_POLICY,
     SELECTOR,
     SERVICE_ACCOUNT,
     KerberosTenant,
@@ -28,9 +29,11 @@ from components.kerberos_specs import (
     cache_writer_rules,
     config_checksum,
     deployment_spec,
+    egress_policy_spec,
     tenants_document,
 )
 from components.labels import legacy_alias, object_metadata, standard_labels
+from components.tenant_specs import EgressAllow
 
 CACHE_WRITER_ROLE = "kerberos-ccache-writer"
 
@@ -63,6 +66,9 @@ class KerberosSidecarArgs:
     """the tenants whose caches the manager keeps fresh"""
     tenant_namespaces: Mapping[str, pulumi.Input[str]]
     """tenant name -> its namespace as an output of the tenant's Namespace (the Roles wait for it)"""
+    egress: Sequence[EgressAllow] = ()
+    """where the manager's pods may connect besides DNS (the vault, the KDCs, the API server); empty: no
+    egress policy of its own"""
     keep_legacy_urns: bool = False
     """alias the children to the fixed names of earlier versions; only for the one instance that
     existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
@@ -108,9 +114,15 @@ class KerberosSidecar(pulumi.ComponentResource):
             f"{name}-config", metadata=metadata(CONFIG_MAP), data=config_data, opts=child("kerberos-manager-config")
         )
         checksum = config_checksum(config_data)
+        # Before the Deployment, so its pods never start unrestricted.
+        first = [k8s.networking.v1.NetworkPolicy(
+            f"{name}-egress", metadata=metadata(EGRESS_POLICY), spec=egress_policy_spec(args.egress),
+            opts=pulumi.ResourceOptions(parent=self),
+        )] if args.egress else []
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", metadata=metadata(DEPLOYMENT),
-            spec=deployment_spec(args.manager, labels, checksum, vault), opts=child("kerberos-sidecar"),
+            spec=deployment_spec(args.manager, labels, checksum, vault),
+            opts=pulumi.ResourceOptions.merge(child("kerberos-sidecar"), pulumi.ResourceOptions(depends_on=first)),
         )
         if args.manager.replicas > 1:
             k8s.policy.v1.PodDisruptionBudget(

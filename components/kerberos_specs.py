@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_kubernetes.apps.v1 import DeploymentSpecArgsDict
 from pulumi_kubernetes.core.v1 import EnvVarArgsDict, ProbeArgsDict
+from pulumi_kubernetes.networking.v1 import NetworkPolicySpecArgsDict
 from pulumi_kubernetes.rbac.v1 import PolicyRuleArgsDict
 
 from components.kerberos_files import CACHE_SECRET_NAME, cache_key
+from components.tenant_specs import DNS_RULE, EgressAllow, external_rule
 
 SERVICE_ACCOUNT = "kerberos-manager"
 DEPLOYMENT = "kerberos-sidecar"
@@ -27,6 +29,7 @@ DELINEA_PASSWORD_KEY = "password"
 CHECKSUM_ANNOTATION = "checksum/config"
 CREDENTIALS_ANNOTATION = "kerberos-manager/credentials-version"
 CONFIG_MAP = "kerberos-manager-config"
+EGRESS_POLICY = "kerberos-manager-egress"
 CONFIG_DIR = "/etc/kerberos-manager"
 WORK_DIR = "/var/run/kerberos-manager"
 HEALTH_PORT = 8080
@@ -190,3 +193,10 @@ def cache_writer_rules() -> list[PolicyRuleArgsDict]:
         "resource_names": [CACHE_SECRET_NAME],
         "verbs": ["get", "update", "patch"],
     }]
+
+
+def egress_policy_spec(egress: Sequence[EgressAllow]) -> NetworkPolicySpecArgsDict:
+    """The manager's pods may reach DNS and ``egress`` (the vault, the KDCs, the API server), nothing else:
+    they hold every tenant's keytab in turn."""
+    return {"pod_selector": {"match_labels": SELECTOR}, "policy_types": ["Egress"],
+            "egress": [DNS_RULE, *(external_rule(allow) for allow in egress if allow.cidrs)]}

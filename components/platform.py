@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,7 @@ from components.kerberos_specs import HEALTH_PORT, SELECTOR
 from components.labels import PodSecurityLevels, legacy_alias, object_metadata, pod_security_labels, standard_labels
 from components.monitoring_specs import scrape_policy_spec
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
-from components.registry import RegistryLogin
+from components.registry import RegistryLogin, docker_config_json
 from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
 from domain.alerts import RECEIVER_SECRET_NAME
 
@@ -71,17 +69,6 @@ class PlatformArgs:
     namespaces (an admission policy refuses everyone else); None leaves those objects to RBAC alone"""
 
 
-def docker_config_json(registry: RegistryLogin) -> pulumi.Output[str]:
-    """The pull Secret's ``.dockerconfigjson`` for the registry login (secret)."""
-
-    def render(password: str) -> str:
-        user = registry.username
-        auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-        return json.dumps({"auths": {registry.host: {"username": user, "password": password, "auth": auth}}})
-
-    return pulumi.Output.secret(registry.password.apply(render))
-
-
 class AstronomerPlatform(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str]
     """the platform namespace's name, resolved once the Namespace exists"""
@@ -123,11 +110,9 @@ class AstronomerPlatform(pulumi.ComponentResource):
         prerequisites: list[pulumi.Resource] = [namespace]
         prerequisites.append(k8s.core.v1.Secret(
             f"{name}-registry-pull-secret",
-            metadata=metadata(
-                PULL_SECRET_NAME,
-                # The platform copies Secrets with this annotation into deployment namespaces.
-                {"astronomer.io/commander-sync": f"platform={args.release_name}"},
-            ),
+            # Not annotated for the platform to copy into deployment namespaces: it holds the login that pushes
+            # images. Each tenant namespace holds a read-only login instead (Tenant, TENANT_PULL_SECRET_NAME).
+            metadata=metadata(PULL_SECRET_NAME),
             type="kubernetes.io/dockerconfigjson",
             string_data={".dockerconfigjson": docker_config_json(args.registry)},
             opts=in_namespace("registry-pull-secret"),

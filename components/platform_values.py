@@ -40,6 +40,19 @@ _UNPULLABLE_LABELLER = frozenset({"0.37"})
 
 
 @dataclass(frozen=True)
+class DeploymentRegistry:
+    """Where Airflow deployments' images come from, and the pull Secret every deployment namespace holds
+    for them (Houston's ``registry.protectedCustomRegistry``, the same key on every line)."""
+
+    base_repository: str
+    """registry and repository of the Runtime images deployments start from"""
+    update_repository: str
+    """registry and repository of the deployments' own images"""
+    secret_name: str
+    """the dockerconfigjson Secret in each deployment namespace that pulls both"""
+
+
+@dataclass(frozen=True)
 class ChartSettings:
     """What the chart values are made of."""
 
@@ -61,6 +74,8 @@ class ChartSettings:
     """values deep-merged last"""
     monitoring: MonitoringSpec | None = None
     """alert rules, routes and receivers, Prometheus retention; None leaves the chart's defaults"""
+    deployment_registry: DeploymentRegistry | None = None
+    """the registry and pull Secret of deployments' images; None leaves Houston's own registry"""
 
     @property
     def chart_line(self) -> str:
@@ -193,6 +208,14 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
             }
         },
     }
+    if settings.deployment_registry is not None:
+        registry = settings.deployment_registry
+        houston_config["registry"] = {"protectedCustomRegistry": {
+            "enabled": True,
+            "baseRegistry": {"enabled": True, "host": registry.base_repository, "secretName": registry.secret_name},
+            "updateRegistry": {"enabled": True, "host": registry.update_repository,
+                               "secretName": registry.secret_name},
+        }}
     values = {
         "global": global_values,
         "astronomer": {

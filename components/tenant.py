@@ -21,6 +21,7 @@ from components.kerberos_files import (
     krb5_conf,
 )
 from components.labels import TENANT_LABEL, PodSecurityLevels, object_metadata, pod_security_labels, standard_labels
+from components.registry import TENANT_PULL_SECRET_NAME, RegistryLogin, docker_config_json
 from components.tenant_rbac import TenantRole, tenant_role_name
 from components.tenant_specs import EgressAllow, QuotaCeiling, network_policy_specs, quota_spec
 
@@ -62,6 +63,9 @@ class TenantArgs:
     """where the tenant's pods mount the ticket cache Secret"""
     datakit_images: Mapping[str, pulumi.Input[str]]
     """the datakits the tenant may run: name -> full image reference"""
+    pull_login: RegistryLogin | None = None
+    """the read-only registry login the namespace's pull Secret holds; declared with the namespace (None: a
+    shard stack, whose platform stack holds it)"""
     part: TenantPart = "all"
     """which of the tenant's objects this stack declares: all, only the namespace, or all but it"""
 
@@ -92,6 +96,15 @@ class Tenant(pulumi.ComponentResource):
             )
             # Referencing the namespace's output makes every object wait for the namespace.
             self.namespace_name = namespace.metadata.name
+            if args.pull_login is not None:
+                # With the namespace, so that a shard stack never needs the credential.
+                k8s.core.v1.Secret(
+                    f"{name}-pull-secret",
+                    metadata=object_metadata(TENANT_PULL_SECRET_NAME, self.namespace_name, labels),
+                    type="kubernetes.io/dockerconfigjson",
+                    string_data={".dockerconfigjson": docker_config_json(args.pull_login)},
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
         self.cache_secret_name = pulumi.Output.from_input(CACHE_SECRET_NAME)
         self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
         if args.part != "namespace":

@@ -50,9 +50,12 @@ _KUBE_DNS: NetworkPolicyPeerArgsDict = {
     "namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "kube-system"}},
     "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
 }
+DNS_RULE: NetworkPolicyEgressRuleArgsDict = {
+    "to": [_KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
 
 
-def _external_rule(allow: EgressAllow) -> NetworkPolicyEgressRuleArgsDict:
+def external_rule(allow: EgressAllow) -> NetworkPolicyEgressRuleArgsDict:
     return {
         "to": [{"ip_block": {"cidr": cidr}} for cidr in allow.cidrs],
         "ports": [{"protocol": protocol, "port": port} for protocol, port in allow.ports],
@@ -70,11 +73,8 @@ def network_policy_specs(
     isolates exactly as one policy per rule did, with fewer objects per tenant.
     """
     platform = _namespace_peer(platform_namespace)
-    egress_rules: list[NetworkPolicyEgressRuleArgsDict] = [
-        {"to": [_KUBE_DNS], "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-        {"to": [platform, _SAME_NAMESPACE]},
-    ]
-    egress_rules += [_external_rule(allow) for allow in egress if allow.cidrs]
+    egress_rules: list[NetworkPolicyEgressRuleArgsDict] = [DNS_RULE, {"to": [platform, _SAME_NAMESPACE]}]
+    egress_rules += [external_rule(allow) for allow in egress if allow.cidrs]
     return {
         DEFAULT_DENY: {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
         ALLOW: {

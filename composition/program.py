@@ -5,6 +5,8 @@ one component's arguments; ``main`` wires them together."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pulumi
 import pulumi_docker as docker
 
@@ -23,9 +25,9 @@ from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
 from components.kerberos_specs import KerberosTenant, ManagerSettings
 from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
-from components.platform_values import PULL_SECRET_NAME, ChartSettings, control_plane_id
+from components.platform_values import PULL_SECRET_NAME, ChartSettings, DeploymentRegistry, control_plane_id
 from components.provider import kubernetes_provider
-from components.registry import RegistryLogin
+from components.registry import TENANT_PULL_SECRET_NAME, RegistryLogin
 from components.tenant import Tenant, TenantArgs
 from components.tenant_document import shard_documents
 from components.tenant_specs import EgressAllow, QuotaCeiling
@@ -58,13 +60,38 @@ def images(config: StackConfig, registry: RegistryLogin,
     return built
 
 
-def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, DatakitImage]) -> dict[str, TenantArgs]:
-    """Each tenant's namespace, isolation, quota, roles and ticket cache. A tenant with a shard keeps only
-    its namespace here; its shard stack declares the rest."""
+def _port(host_port: str, default: int) -> int:
+    host, _, port = host_port.rpartition(":")
+    return int(port) if host and port.isdigit() else default
+
+
+def api_server_egress(config: StackConfig) -> EgressAllow:
+    egress = config.tenancy.egress
+    return EgressAllow(egress.api_server_cidrs, [("TCP", egress.api_server_port)])
+
+
+def kdc_egress(config: StackConfig) -> EgressAllow:
+    ports = sorted({_port(kdc, 88) for kdc in config.kerberos.kdcs})
+    return EgressAllow(config.tenancy.egress.kdc_cidrs,
+                       [(protocol, port) for port in ports for protocol in ("TCP", "UDP")])
+
+
+def vault_egress(config: StackConfig) -> EgressAllow:
+    url = urlsplit(config.kerberos.delinea.url)
+    return EgressAllow(config.tenancy.egress.vault_cidrs, [("TCP", url.port or 443)])
+
+
+def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, DatakitImage],
+                 pull_login: RegistryLogin | None) -> dict[str, TenantArgs]:
+    """Each tenant's namespace, isolation, quota, roles, pull Secret and ticket cache. A tenant with a shard
+    keeps only its namespace and pull Secret here; its shard stack declares the rest."""
     platform, tenancy = config.platform, config.tenancy
+    # What a deployment's pods reach outside the namespace and the platform's (docs/design.md, "Network"):
+    # the API server (schedulers and workers launch pods), the KDCs and the metadata database. Never the
+    # vault: only the ticket manager holds keytabs.
     shared_egress = [
-        EgressAllow(tenancy.egress.kdc_cidrs, [("TCP", 88), ("UDP", 88)]),
-        EgressAllow(tenancy.egress.vault_cidrs, [("TCP", 443)]),
+        api_server_egress(config),
+        kdc_egress(config),
         EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
     ]
     return {t.name: TenantArgs(
@@ -76,6 +103,7 @@ def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, Data
         role_groups={"admin": t.admin_groups, "edit": t.edit_groups, "view": t.view_groups},
         krb5=krb5, cache_mount_path=config.kerberos.cache_mount_path,
         datakit_images={kit: images[f"datakit-{kit}"].image_ref for kit in t.datakits},
+        pull_login=pull_login,
         part="namespace" if t.shard else "all",
     ) for t in config.tenants}
 
@@ -92,7 +120,10 @@ def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin
             helm_repo_url=config.artifactory.helm_repo_url, base_domain=platform.base_domain,
             tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
             control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
-            values_overrides=platform.values_overrides, monitoring=monitoring_spec(config)),
+            values_overrides=platform.values_overrides, monitoring=monitoring_spec(config),
+            deployment_registry=DeploymentRegistry(config.artifactory.repository("certified"),
+                                                   config.artifactory.repository("deployments"),
+                                                   TENANT_PULL_SECRET_NAME)),
         chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
         pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
         # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
@@ -114,6 +145,7 @@ def ticket_manager_args(config: StackConfig, secrets: Secrets, krb5: Krb5Setting
         tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)
                  for t in config.tenants],
         tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
+        egress=[api_server_egress(config), kdc_egress(config), vault_egress(config)],
         keep_legacy_urns=True,
     )
 
@@ -168,7 +200,9 @@ def main() -> None:
     built = images(config, registry, docker_opts)
     manager_image = (built[MANAGER_IMAGE].image_ref if kerberos.manager_image is None
                      else artifactory.image("platform", kerberos.manager_image))
-    tenant_arguments = tenants_args(config, krb5, built)
+    pull_login = (RegistryLogin(artifactory.host, artifactory.pull_username, secrets.artifactory_pull_password)
+                  if artifactory.pull_username and secrets.artifactory_pull_password else None)
+    tenant_arguments = tenants_args(config, krb5, built, pull_login)
     tenants = {name: Tenant(name, args, opts=k8s_opts) for name, args in tenant_arguments.items()}
     astronomer = AstronomerPlatform("astronomer", platform_args(config, secrets, registry, tenants), opts=k8s_opts)
     KerberosSidecar("kerberos", ticket_manager_args(config, secrets, krb5, manager_image, astronomer.namespace_name,

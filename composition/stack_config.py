@@ -10,6 +10,7 @@ from pulumi.runtime import config as runtime_config
 
 from config.errors import ConfigError, Problem
 from config.secrets import (
+    ARTIFACTORY_PULL_PASSWORD,
     CONNECTION_PASSWORDS,
     HOUSTON_API_KEY,
     RECEIVER_SECRETS,
@@ -27,6 +28,8 @@ class Secrets:
     delinea_password: pulumi.Output[str]
     houston_api_key: pulumi.Output[str] | None
     """None for a stack without tenants"""
+    artifactory_pull_password: pulumi.Output[str] | None
+    """the password of artifactory.pullUsername; None for a stack without tenants"""
     tls_certificate: pulumi.Output[str] | None
     tls_key: pulumi.Output[str] | None
     connection_passwords: dict[str, dict[str, pulumi.Output[str]]]
@@ -74,6 +77,7 @@ def load() -> tuple[StackConfig, Secrets]:
         database_connection=config.require_secret("databaseConnection"),
         delinea_password=config.require_secret("delineaPassword"),
         houston_api_key=config.require_secret(HOUSTON_API_KEY) if stack.tenants else None,
+        artifactory_pull_password=config.require_secret(ARTIFACTORY_PULL_PASSWORD) if stack.tenants else None,
         tls_certificate=config.get_secret("tlsCertificate"),
         tls_key=config.get_secret("tlsKey"),
         connection_passwords={tenant: {conn: pulumi.Output.secret(value) for conn, value in conns.items()}

@@ -32,7 +32,10 @@ class ArtifactoryConfig(Model):
     host: RegistryHost
     """bare registry host, e.g. artifactory.company.com (no scheme, no path)"""
     username: NonEmptyStr
-    """Artifactory user for pulls, pushes and the Helm repository"""
+    """Artifactory user for the platform's pulls, image pushes and the Helm repository"""
+    pull_username: NonEmptyStr | None = None
+    """read-only Artifactory user whose login every tenant namespace holds for its pods' pulls (deployment,
+    Runtime and datakit images; password: secret artifactoryPullPassword); required once the stack has tenants"""
     helm_repo_url: HttpsUrl
     """https URL of the Helm repository that mirrors the Astronomer charts"""
     repositories: ArtifactoryRepositories

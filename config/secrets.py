@@ -20,20 +20,28 @@ from config.rules import HttpsUrl
 from config.stack import StackConfig
 
 REQUIRED_SECRETS = ("artifactoryPassword", "databaseConnection", "delineaPassword")
-# Required once the stack has tenants: a Houston key can only be made once the platform runs, so the first
-# install of a platform has none (docs/first-install.md).
 HOUSTON_API_KEY = "houstonApiKey"
+ARTIFACTORY_PULL_PASSWORD = "artifactoryPullPassword"
+# Required once the stack has tenants, each with why. A Houston key can only be made once the platform runs,
+# so the first install of a platform has none (docs/first-install.md).
+TENANT_SECRETS = {
+    HOUSTON_API_KEY: "their deployments are made through Houston",
+    ARTIFACTORY_PULL_PASSWORD: "every tenant namespace holds the read-only pull login of artifactory.pullUsername",
+}
 # A pair: both or neither.
 OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
 RECEIVER_SECRETS = "alertReceiverSecrets"
-SECRET_KEYS = REQUIRED_SECRETS + (HOUSTON_API_KEY,) + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+SECRET_KEYS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
 # offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
-PER_MACHINE_SECRETS = REQUIRED_SECRETS + (HOUSTON_API_KEY, CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+PER_MACHINE_SECRETS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
 # What each holds: the JSON schema's descriptions and the configuration reference (docs/configuration.md).
 SECRET_DESCRIPTIONS = {
-    "artifactoryPassword": "Artifactory password (pull secret, Helm repository, image pushes)",
+    "artifactoryPassword": "Artifactory password of artifactory.username (the platform's pull secret, Helm "
+                           "repository, image pushes)",
+    ARTIFACTORY_PULL_PASSWORD: "Artifactory password of the read-only artifactory.pullUsername, the pull secret of "
+                               "every tenant namespace (required once the stack has tenants)",
     "databaseConnection": "postgres://USER:PASS@HOST:5432 of the platform database",
     "delineaPassword": "Delinea password of the ticket manager",
     HOUSTON_API_KEY: "Houston system service-account API key that manages the tenants' workspaces and deployments "

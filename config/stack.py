@@ -59,6 +59,9 @@ class StackConfig(Model):
                 "is empty or missing, which would delete every tenant namespace of this stack; "
                 "list the tenants, or set tenancy.allowNoTenants: true if that is intended",
             )
+        if self.tenants and self.artifactory.pull_username is None:
+            raise FieldError("artifactory.pullUsername", "is required once the stack has tenants: every tenant "
+                             "namespace holds this read-only user's login for its pods' image pulls")
         self._alert_routing()
         return self
 

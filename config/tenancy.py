@@ -46,12 +46,18 @@ def _refuse_anywhere(key: str, cidrs: list[str], remedy: str) -> None:
 
 
 class TenantEgress(Model):
-    """Destinations outside the cluster that every tenant may reach (NetworkPolicy needs CIDRs)."""
+    """Destinations outside the namespace that pods may reach (NetworkPolicy matches CIDRs, not names)."""
 
+    api_server_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """CIDRs of the Kubernetes API server's endpoints, which every tenant's scheduler and workers reach to
+    launch pods; most CNIs match the endpoints after the Service's DNAT, not the 'kubernetes' Service's
+    address: find them with `kubectl get endpoints kubernetes -n default`"""
+    api_server_port: Port = 443
+    """port of those endpoints (the ENDPOINTS column of the same command; often 443 or 6443)"""
     kdc_cidrs: Annotated[list[Cidr], Field(min_length=1)]
-    """CIDRs of the KDCs (port 88 TCP and UDP)"""
-    vault_cidrs: list[Cidr] = Field(default_factory=list)
-    """CIDRs of the Delinea vault (port 443)"""
+    """CIDRs of the KDCs (their ports from kerberos.kdcs, 88 by default, TCP and UDP)"""
+    vault_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """CIDRs of the Delinea vault, which only the ticket manager reaches (never a tenant namespace)"""
     # The Airflow metadata database, when it runs outside the cluster.
     database_cidrs: list[Cidr] = Field(default_factory=list)
     """CIDRs of the Airflow metadata database when outside the cluster"""
@@ -60,8 +66,8 @@ class TenantEgress(Model):
 
     @model_validator(mode="after")
     def _no_anywhere(self) -> TenantEgress:
-        for key, cidrs in (("kdcCidrs", self.kdc_cidrs), ("vaultCidrs", self.vault_cidrs),
-                           ("databaseCidrs", self.database_cidrs)):
+        for key, cidrs in (("apiServerCidrs", self.api_server_cidrs), ("kdcCidrs", self.kdc_cidrs),
+                           ("vaultCidrs", self.vault_cidrs), ("databaseCidrs", self.database_cidrs)):
             _refuse_anywhere(key, cidrs, "name the service's own addresses")
         return self
 
@@ -94,7 +100,8 @@ class TenancyConfig(Model):
     protect_namespaces: StrictBool = False
     """refuse to delete a tenant namespace when its tenant leaves the config"""
     egress: TenantEgress
-    """destinations outside the cluster every tenant may reach"""
+    """destinations outside the namespace that tenants' pods (the API server, KDCs, database) and the ticket
+    manager (the API server, KDCs, vault) may reach"""
     allow_no_tenants: StrictBool = False
     """allow an empty or missing 'tenants' list (it deletes every tenant namespace the stack had)"""
     deployers: TenancyDeployers

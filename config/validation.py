@@ -14,7 +14,7 @@ from config.cross_checks import CrossView, cross_problems
 from config.errors import ConfigError, Problem, key_names, problems_from
 from config.kerberos import KerberosConfig
 from config.platform import PlatformConfig
-from config.secrets import HOUSTON_API_KEY, OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS
+from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, TENANT_SECRETS
 from config.stack import StackConfig
 from config.tenant import TenantConfig
 
@@ -86,9 +86,12 @@ def _secret_problems(present: set[str], has_tenants: bool) -> list[Problem]:
         for name in REQUIRED_SECRETS
         if name not in present
     ]
-    if has_tenants and HOUSTON_API_KEY not in present:
-        problems.append(Problem(HOUSTON_API_KEY, "is required once the stack has tenants (their deployments are "
-                                f"made through Houston): set it with `pulumi config set --secret {HOUSTON_API_KEY}`"))
+    problems += [
+        Problem(name, f"is required once the stack has tenants ({why}): set it with "
+                f"`pulumi config set --secret {name}`")
+        for name, why in TENANT_SECRETS.items()
+        if has_tenants and name not in present
+    ]
     tls = present & set(OPTIONAL_SECRETS)
     if len(tls) == 1:
         missing = (set(OPTIONAL_SECRETS) - tls).pop()

@@ -16,6 +16,7 @@ failure: ``e2e.run`` then names every step that needs it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,8 @@ _KUBE_LDFLAGS = " ".join(
                         ("gitTreeState", "clean"))
 )
 
+# The NetworkPolicy enforcer of the end-to-end test's node (no wrapper module: see _build_network_policies).
+NETWORK_POLICIES = Tool("kube-network-policies", "v0.8.0", "sigs.k8s.io/kube-network-policies/cmd", "")
 TOOLS = (
     Tool("kube-apiserver", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-apiserver", "kubernetes", _KUBE_LDFLAGS),
     Tool("kube-controller-manager", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-controller-manager", "kubernetes",
@@ -83,6 +86,7 @@ TOOLS = (
     Tool("kube-scheduler", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-scheduler", "kubernetes", _KUBE_LDFLAGS),
     Tool("kubelet", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kubelet", "kubernetes", _KUBE_LDFLAGS),
     Tool("kube-proxy", KUBERNETES_VERSION, "k8s.io/kubernetes/cmd/kube-proxy", "kubernetes", _KUBE_LDFLAGS),
+    NETWORK_POLICIES,
     # Without the version stamped in, `pulumi version` prints nothing and the Automation API
     # cannot check it.
     Tool("pulumi", PULUMI_VERSION, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", "pulumi",
@@ -136,34 +140,99 @@ def _build_wrapped(tool: Tool) -> float:
     return _build(tool, module_dir)
 
 
-def _build_provider() -> float:
-    """The Kubernetes provider, from a copy of its own module.
-
-    Its main package embeds files its build generates (the versioned schema, not in the module
-    zip), so it cannot be built as a dependency of a wrapper module: download the module, generate
-    those files in a copy with the module's own generator, and build the copy with upstream's
-    go.mod, whose one replace (the in-repository SDK) becomes the published SDK that go.mod requires.
-    ``-mod=mod``: the replaced SDK has no go.sum lines in the copy until the build adds them.
-    """
-    started = time.monotonic()
-    download = subprocess.run(["go", "mod", "download", "-json", f"{PROVIDER_MODULE}@{PROVIDER_VERSION}"],
-                              capture_output=True, text=True)
+@contextlib.contextmanager
+def _module_copy(module: str, version: str) -> Iterator[Path]:
+    """A writable copy of ``module@version`` as the Go module proxy serves it, for a build that must
+    change or generate files in the module itself; removed afterwards."""
+    download = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True)
     info = json.loads(download.stdout or "{}")
     if download.returncode != 0 or "Dir" not in info:
-        raise BlockedError(f"the Go module proxy does not serve {PROVIDER_MODULE}@{PROVIDER_VERSION}: "
+        raise BlockedError(f"the Go module proxy does not serve {module}@{version}: "
                            f"{info.get('Error') or download.stderr.strip()}")
-    with tempfile.TemporaryDirectory(prefix="e2e-provider-") as tmp:
-        copy = Path(tmp) / "provider"
+    with tempfile.TemporaryDirectory(prefix="go-module-") as tmp:
+        copy = Path(tmp) / "module"
         shutil.copytree(info["Dir"], copy)
         copy.chmod(0o755)
         for path in copy.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
+        yield copy
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    """Replace ``old`` exactly ``count`` times: a module that changed under a pinned version fails here."""
+    text = path.read_text()
+    if text.count(old) != count:
+        raise BlockedError(f"{path.name}: expected {count} of {old[:60]!r}, found {text.count(old)}")
+    path.write_text(text.replace(old, new))
+
+
+def _build_provider() -> float:
+    """The Kubernetes provider, from a copy of its own module.
+
+    Its main package embeds files its build generates (the versioned schema, not in the module
+    zip), so it cannot be built as a dependency of a wrapper module: generate those files in a copy
+    with the module's own generator, and build the copy with upstream's go.mod, whose one replace (the
+    in-repository SDK) becomes the published SDK that go.mod requires. ``-mod=mod``: the replaced SDK
+    has no go.sum lines in the copy until the build adds them.
+    """
+    started = time.monotonic()
+    with _module_copy(PROVIDER_MODULE, PROVIDER_VERSION) as copy:
         _go(["mod", "edit", f"-replace={PROVIDER_SDK_MODULE}={PROVIDER_SDK_MODULE}@{PROVIDER_SDK_VERSION}"],
             cwd=copy)
         _go(["mod", "download"], cwd=copy)
         version = PROVIDER_VERSION.removeprefix("v")
         _go(["generate", "./cmd/pulumi-resource-kubernetes"], cwd=copy, env={"VERSION": version})
         _build(PROVIDER_BUILT, copy, "-mod=mod")
+    return time.monotonic() - started
+
+
+# The NFQUEUE target of xtables, through nft's compatibility layer: rule for rule what nft's `queue`
+# expression does, for kernels built without nft_queue (these machines'), where the expression fails to
+# load and the enforcer silently lets everything through. Info is struct xt_NFQ_info_v3 (queue number,
+# number of queues, flags; NFQ_FLAG_BYPASS is 1), padded to 8 bytes as xtables aligns it.
+_XT_QUEUE = """package networkpolicy
+
+import (
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
+)
+
+func xtQueue(num uint16, bypass bool) *expr.Target {
+	flags := uint16(0)
+	if bypass {
+		flags = 1
+	}
+	info := xt.Unknown(append(append(append(binaryutil.NativeEndian.PutUint16(num),
+		binaryutil.NativeEndian.PutUint16(1)...), binaryutil.NativeEndian.PutUint16(flags)...), 0, 0))
+	return &expr.Target{Name: "NFQUEUE", Rev: 3, Info: &info}
+}
+"""
+
+
+def _build_network_policies() -> float:
+    """kube-network-policies, the NetworkPolicy enforcer kind ships, with two changes to a copy of its
+    module: packets reach user space through the xtables NFQUEUE target (``_XT_QUEUE``), and a
+    ``--kubeconfig`` flag lets it run as a process on the node rather than only as a pod."""
+    started = time.monotonic()
+    with _module_copy(NETWORK_POLICIES.package.removesuffix("/cmd"), NETWORK_POLICIES.version) as copy:
+        package = copy / "pkg" / "networkpolicy"
+        (package / "xt_queue.go").write_text(_XT_QUEUE)
+        fail_open = ("\tqueue := &expr.Queue{Num: uint16(c.config.QueueID)}\n\tif c.config.FailOpen {\n"
+                     "\t\tqueue.Flag = expr.QueueFlagBypass\n\t}")
+        _edit(package / "controller.go", fail_open,
+              "\tqueue := xtQueue(uint16(c.config.QueueID), c.config.FailOpen)", 2)
+        _edit(package / "dnsagent.go", "&expr.Queue{Num: uint16(n.nfQueueID), Flag: expr.QueueFlagBypass}",
+              "xtQueue(uint16(n.nfQueueID), true)")
+        main = copy / "cmd" / "main.go"
+        _edit(main, "\tdisableNRI                 bool\n", "\tdisableNRI                 bool\n\tkubeconfig string\n")
+        _edit(main, "\tflag.BoolVar(&disableNRI,",
+              '\tflag.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster)")\n'
+              "\tflag.BoolVar(&disableNRI,")
+        _edit(main, "config, err := rest.InClusterConfig()",
+              "config, err := clientcmd.BuildConfigFromFlags(\"\", kubeconfig)")
+        _edit(main, '\t"k8s.io/client-go/rest"\n', '\t"k8s.io/client-go/tools/clientcmd"\n')
+        _build(NETWORK_POLICIES, copy, "-mod=mod")
     return time.monotonic() - started
 
 
@@ -204,6 +273,8 @@ class Toolbox:
 
 def _ways(tool: Tool, box: Toolbox) -> list[tuple[str, Callable[[], float]]]:
     """How to get ``tool``, in the order to try them."""
+    if tool is NETWORK_POLICIES:
+        return [("build from a changed copy", _build_network_policies)]
     if tool in PROVIDERS:
         return [(f"pulumi plugin install {PROVIDER_RELEASE}", lambda: _install_provider(box.paths.get("pulumi"))),
                 (f"build {PROVIDER_VERSION} from source", _build_provider)]

@@ -79,6 +79,7 @@ def fake_secrets() -> dict[str, str]:
         "databaseConnection": f"postgres://astro:{token.token_hex(12)}@db.invalid:5432",
         "delineaPassword": token.token_hex(12),
         "houstonApiKey": token.token_hex(16),
+        "artifactoryPullPassword": token.token_hex(12),
     }
 
 

@@ -101,7 +101,8 @@ def rows(schema: JsonObject) -> list[Row]:
 
 def reference() -> str:
     lines = [BEGIN, "| key | type | default | meaning |", "|---|---|---|---|"]
-    lines += [f"| `{p}` | {t} | {d} | {m} |" for p, t, d, m in rows(stack_file_schema())]
+    # A docstring wraps over lines; a table cell may not.
+    lines += [f"| `{p}` | {t} | {d} | {' '.join(m.split())} |" for p, t, d, m in rows(stack_file_schema())]
     lines.append(END)
     return "\n".join(lines)
 

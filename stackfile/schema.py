@@ -3,8 +3,8 @@
 ``python -m stackfile.schema`` rewrites ``schema/stack-config.schema.json``. Editors with the YAML
 language server read it through the first line of each stack file, so they complete keys, show each
 key's docstring and flag unknown keys and malformed values while typing. The configuration
-reference (docs/configuration.md) is built from the same schema (``stackfile.reference``); a test keeps the committed file
-equal to this output.
+reference (docs/configuration.md) is built from the same schema (``stackfile.reference``); a test keeps
+the committed file equal to this output.
 """
 
 from __future__ import annotations

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 
+from components.registry import TENANT_PULL_SECRET_NAME
 from config.tenant import TenantConfig
 from tenant_kit.kerberos import KRB5_CONFIG_DIR, KerberosWiring
+
+# The datakit pod's requests and limits: the namespace's quota counts both, and refuses a pod without them.
+DATAKIT_RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 
 
 def q(text: str) -> str:
@@ -52,6 +56,13 @@ KERBEROS_ENV = [
     ),
     k8s.V1EnvVar(name="KRB5_CONFIG", value={q(KRB5_CONFIG_DIR + "/krb5.conf")}),
 ]
+# Datakit images are private in Artifactory: the namespace's read-only pull Secret, which the platform keeps.
+PULL_SECRETS = [k8s.V1LocalObjectReference(name={q(TENANT_PULL_SECRET_NAME)})]
+# The namespace's quota counts requests and limits, and refuses a pod without them.
+RESOURCES = k8s.V1ResourceRequirements(
+    requests={DATAKIT_RESOURCES["requests"]!r},
+    limits={DATAKIT_RESOURCES["limits"]!r},
+)
 
 with DAG(
     dag_id={q(dag_id(tenant, datakit))},
@@ -68,6 +79,8 @@ with DAG(
         volumes=[TICKET_CACHE, KRB5_CONF],
         volume_mounts=[TICKET_CACHE_MOUNT, KRB5_CONF_MOUNT],
         env_vars=KERBEROS_ENV,
+        image_pull_secrets=PULL_SECRETS,
+        container_resources=RESOURCES,
         get_logs=True,
     )
 '''

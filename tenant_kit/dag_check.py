@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from components.registry import TENANT_PULL_SECRET_NAME
 from devtools.cache import PROJECT_CACHE
 from stackfile.read import validate_file
 from tenant_kit.environment import resolved_environment
@@ -101,6 +102,7 @@ def kit_cases(workdir: Path) -> list[KitCase]:
                 "kit": str(kit), "namespace": tenant.namespace_name,
                 "image": images[tenant.datakits[0]], "mount_path": kerberos.mount_path,
                 "cache_secret": kerberos.cache_secret, "mount_config": kerberos.mount_config,
+                "pull_secret": TENANT_PULL_SECRET_NAME,
             }
             cases.append(KitCase(kit, airflow_pins(runtime_version(config, tenant)), config.images.python_version,
                                  expected))

@@ -1,7 +1,7 @@
 """Run inside the check's Airflow virtualenv (not the project's): load each kit's dags/ into a DagBag.
 
 Argument: a JSON file listing ``{"kit", "namespace", "image", "mount_path", "cache_secret",
-"mount_config"}`` per kit. Prints one JSON line per kit with its problems. Airflow is imported
+"mount_config", "pull_secret"}`` per kit. Prints one JSON line per kit with its problems. Airflow is imported
 by name at run time: the project's own environment does not have it.
 """
 
@@ -48,6 +48,12 @@ def _problems(expected: dict[str, str]) -> list[str]:
             if [(m.mount_path, m.sub_path) for m in mounts] != [(expected["mount_path"], None)]:
                 problems.append(f"{task.task_id}: the cache Secret is not mounted as a directory at "
                                 f"{expected['mount_path']}: {[(m.mount_path, m.sub_path) for m in mounts]}")
+            pull = [s.name for s in task.image_pull_secrets or []]
+            if pull != [expected["pull_secret"]]:
+                problems.append(f"{task.task_id}: pulls with {pull}, not the namespace's {expected['pull_secret']}")
+            resources = task.container_resources
+            if resources is None or not resources.limits or not resources.requests:
+                problems.append(f"{task.task_id}: no requests and limits, which the namespace's quota refuses")
             ccname = [e for e in task.env_vars if e.name == "KRB5CCNAME"]
             if not ccname or ccname[0].value_from.config_map_key_ref.name != expected["mount_config"]:
                 problems.append(f"{task.task_id}: KRB5CCNAME does not come from ConfigMap {expected['mount_config']}")

@@ -38,6 +38,7 @@ TEST_SECRETS = {
     "databaseConnection": "postgres://astro:DB-PASSWORD-91c2@db.corp.company.com:5432",
     "delineaPassword": "delinea-PASSWORD-55e0",
     "houstonApiKey": "houston-APIKEY-3b9d",
+    "artifactoryPullPassword": "artifactory-PULL-PASSWORD-d41e",
 }
 
 

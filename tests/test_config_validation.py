@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from config.errors import ConfigError
-from config.secrets import HOUSTON_API_KEY, REQUIRED_SECRETS
+from config.secrets import HOUSTON_API_KEY, REQUIRED_SECRETS, TENANT_SECRETS
 from config.validation import validate
 from stackfile.read import validate_file
 from tests.helpers import ROOT, STACKS, stack_document
 
-ALL_SECRETS = {*REQUIRED_SECRETS, HOUSTON_API_KEY}
+ALL_SECRETS = {*REQUIRED_SECRETS, *TENANT_SECRETS}
 
 
 def problems(document, present=frozenset(ALL_SECRETS), secure=None) -> list[str]:
@@ -58,6 +58,14 @@ RULES = [
      "without a scheme"),
     ("host with path", ("artifactory", "host"), "artifactory.company.com/astronomer", "artifactory.host",
      "without a path"),
+    ("API server CIDR not a CIDR", ("tenancy", "egress", "apiServerCidrs"), ["apiserver.corp"],
+     "tenancy.egress.apiServerCidrs[0]", "CIDR"),
+    ("API server anywhere", ("tenancy", "egress", "apiServerCidrs"), ["0.0.0.0/0"], "tenancy.egress.apiServerCidrs",
+     "reaches every address"),
+    ("API server CIDRs empty", ("tenancy", "egress", "apiServerCidrs"), [], "tenancy.egress.apiServerCidrs",
+     "must not be empty"),
+    ("API server port zero", ("tenancy", "egress", "apiServerPort"), 0, "tenancy.egress.apiServerPort", ""),
+    ("vault CIDRs empty", ("tenancy", "egress", "vaultCidrs"), [], "tenancy.egress.vaultCidrs", "must not be empty"),
     ("chart version latest", ("platform", "chartVersion"), "latest", "platform.chartVersion", "exact chart version"),
     ("chart version range", ("platform", "chartVersion"), "^2.1.0", "platform.chartVersion", "exact chart version"),
     ("chart version wildcard", ("platform", "chartVersion"), "2.1.x", "platform.chartVersion", "exact chart version"),
@@ -181,6 +189,23 @@ def test_kubernetes_needs_exactly_one_target(document):
 def test_required_secret_missing(document, missing):
     found = problems(document("dev"), present=ALL_SECRETS - {missing})
     assert f"{missing}: is required: set it with `pulumi config set --secret {missing}`" in found
+
+
+def test_the_api_server_endpoints_are_required(document):
+    doc = document("dev")
+    del doc["tenancy"]["egress"]["apiServerCidrs"]
+    assert "tenancy.egress.apiServerCidrs: is required" in problems(doc)
+
+
+def test_the_read_only_pull_user_is_required_once_the_stack_has_tenants(document):
+    doc = document("dev")
+    del doc["artifactory"]["pullUsername"]
+    assert any(p.startswith("artifactory.pullUsername: is required once the stack has tenants") for p in problems(doc))
+    found = problems(document("dev"), present=ALL_SECRETS - {"artifactoryPullPassword"})
+    assert any(p.startswith("artifactoryPullPassword: is required once the stack has tenants") for p in found)
+    doc["tenants"] = []
+    doc["tenancy"]["allowNoTenants"] = True
+    assert problems(doc, present=set(REQUIRED_SECRETS)) == []
 
 
 def test_the_houston_key_is_required_once_the_stack_has_tenants(document):

@@ -182,3 +182,21 @@ def test_a_new_vault_url_or_user_changes_the_pod_template_env(document, recordin
 def test_an_unchanged_secret_keeps_its_version(document, recordings):
     # A second preview shows no change: the same Secret gives the same resourceVersion.
     assert annotations(run_document(document("dev"))) == annotations(recordings["dev"])
+
+
+def test_only_the_ticket_manager_reaches_the_vault(recordings):
+    recording = recordings["dev"]
+    (policy,) = [r for r in recording.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                 if r.inputs["metadata"]["name"] == "kerberos-manager-egress"]
+    assert policy.inputs["metadata"]["namespace"] == "astronomer"
+    spec = policy.inputs["spec"]
+    assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "kerberos-manager"}}
+    assert spec["policyTypes"] == ["Egress"]
+    dns, api_server, kdc, vault = spec["egress"]
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    assert api_server["to"] == [{"ipBlock": {"cidr": "10.0.0.10/32"}}]
+    assert {(p["protocol"], p["port"]) for p in kdc["ports"]} == {("TCP", 88), ("UDP", 88)}
+    assert vault == {"to": [{"ipBlock": {"cidr": "10.30.4.0/28"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    # Its pods start restricted: the Deployment waits for the policy.
+    (deployment,) = recording.of_type("kubernetes:apps/v1:Deployment")
+    assert policy.urn in deployment.dependencies

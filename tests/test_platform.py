@@ -200,7 +200,8 @@ def test_prerequisite_secrets(recordings):
     secrets = {r.name: r for r in recordings["dev"].of_type("kubernetes:core/v1:Secret")}
     pull = secrets["astronomer-registry-pull-secret"]
     assert pull.inputs["type"] == "kubernetes.io/dockerconfigjson"
-    assert pull.inputs["metadata"]["annotations"] == {"astronomer.io/commander-sync": "platform=astronomer"}
+    # Not copied into deployment namespaces by the platform: it holds the login that pushes images.
+    assert "annotations" not in pull.inputs["metadata"]
     assert engine.is_secret(pull.inputs["stringData"])
     auth = json.loads(engine.reveal(pull.inputs["stringData"])[".dockerconfigjson"])["auths"][HOST]
     assert auth["username"] == "svc-astronomer-dev" and auth["password"] == TEST_SECRETS["artifactoryPassword"]

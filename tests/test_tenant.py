@@ -6,12 +6,13 @@ import json
 
 import pytest
 
+from components.registry import TENANT_PULL_SECRET_NAME
 from config.sizing import ComponentShare, platform_quota, quota_ceiling
 from config.tenant import TenantDeployment
 from stackfile.read import validate_file
 from standins import mock_engine as engine
 from standins.tenants import synthetic_tenants
-from tests.helpers import ROOT, STACKS, run_document
+from tests.helpers import ROOT, STACKS, TEST_SECRETS, run_document
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
@@ -74,18 +75,56 @@ def test_network_policies(recordings):
     platform = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "astronomer"}}}
     same_namespace = {"podSelector": {}}
     assert allow["ingress"] == [{"from": [platform, same_namespace]}]
-    dns, internal, kdc, vault, database, data_sources = allow["egress"]
+    dns, internal, api_server, kdc, database, data_sources = allow["egress"]
     assert dns["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
     assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
     assert internal == {"to": [platform, same_namespace]}
+    # Schedulers and workers launch pods through the API server's endpoints.
+    assert api_server == {"to": [{"ipBlock": {"cidr": "10.0.0.10/32"}}], "ports": [{"protocol": "TCP", "port": 443}]}
     assert {(p["protocol"], p["port"]) for p in kdc["ports"]} == {("TCP", 88), ("UDP", 88)}
     assert [b["ipBlock"]["cidr"] for b in kdc["to"]] == ["10.20.0.10/32", "10.20.0.11/32"]
-    assert vault["ports"] == [{"protocol": "TCP", "port": 443}]
     assert database["ports"] == [{"protocol": "TCP", "port": 5432}]
+    # The vault holds every keytab: no tenant reaches it.
+    vault = {"ipBlock": {"cidr": "10.30.4.0/28"}}
+    assert not [rule for rule in allow["egress"] if vault in rule.get("to", [])]
     assert {p["port"] for p in data_sources["ports"]} == {1433, 1521}
     # marketing has no extra egress rules: one rule fewer
     marketing = tenant_objects(recordings["dev"], "airflow-marketing")[("NetworkPolicy", "tenant-allow")]["spec"]
     assert marketing["egress"] == allow["egress"][:-1]
+
+
+def test_kdc_ports_follow_the_kdcs(document):
+    doc = document("dev")
+    doc["kerberos"]["kdcs"] = ["kdc1.corp.company.com:8888", "kdc2.corp.company.com"]
+    objects = tenant_objects(run_document(doc), "airflow-finance")
+    kdc = objects[("NetworkPolicy", "tenant-allow")]["spec"]["egress"][3]
+    assert {(p["protocol"], p["port"]) for p in kdc["ports"]} == {(proto, port) for proto in ("TCP", "UDP")
+                                                               for port in (88, 8888)}
+
+
+def test_every_tenant_namespace_holds_the_read_only_pull_login(recordings):
+    for stack in ("dev", "prod"):
+        secrets = [r for r in recordings[stack].of_type("kubernetes:core/v1:Secret")
+                   if r.inputs["metadata"]["name"] == TENANT_PULL_SECRET_NAME]
+        assert sorted(r.inputs["metadata"]["namespace"] for r in secrets) == [
+            "airflow-analytics", "airflow-finance", "airflow-marketing"]
+        for secret in secrets:
+            assert secret.inputs["type"] == "kubernetes.io/dockerconfigjson"
+            assert engine.is_secret(secret.inputs["stringData"])
+            auths = json.loads(engine.reveal(secret.inputs["stringData"])[".dockerconfigjson"])["auths"]
+            (login,) = auths.values()
+            # The read-only user, never the platform's own (which pushes images).
+            assert login["username"] == f"svc-astronomer-{stack}-pull"
+            assert login["password"] == TEST_SECRETS["artifactoryPullPassword"]
+
+
+def test_the_platform_names_the_tenant_pull_secret_to_houston(recordings):
+    release = recordings["dev"].of_type("kubernetes:helm.sh/v3:Release")[0]
+    registry = release.inputs["values"]["astronomer"]["houston"]["config"]["registry"]["protectedCustomRegistry"]
+    assert registry["baseRegistry"] == {"enabled": True, "host": "artifactory.company.com/astronomer",
+                                        "secretName": TENANT_PULL_SECRET_NAME}
+    assert registry["updateRegistry"] == {"enabled": True, "host": "artifactory.company.com/deployments",
+                                          "secretName": TENANT_PULL_SECRET_NAME}
 
 
 def test_quota_is_a_ceiling_above_the_platform(recordings):

@@ -15,7 +15,7 @@ from components.platform import AstronomerPlatform
 from components.tenant import Tenant
 from components.tenant_rbac import ISOLATION_KINDS, READ, TENANT_ROLES, WRITE, tenant_role_name, tenant_role_rules
 from config.errors import ConfigError
-from config.secrets import HOUSTON_API_KEY, REQUIRED_SECRETS
+from config.secrets import REQUIRED_SECRETS, TENANT_SECRETS
 from config.validation import validate
 from stackfile.read import validate_file
 from standins import mock_engine as engine
@@ -188,7 +188,7 @@ def test_the_allow_expression_quotes_identities_and_checks_groups_only_when_list
 
 def problems(document: dict[str, Any]) -> list[str]:
     try:
-        validate(document, {*REQUIRED_SECRETS, HOUSTON_API_KEY}, {*REQUIRED_SECRETS, HOUSTON_API_KEY})
+        validate(document, {*REQUIRED_SECRETS, *TENANT_SECRETS}, {*REQUIRED_SECRETS, *TENANT_SECRETS})
     except ConfigError as error:
         return [str(p) for p in error.problems]
     return []

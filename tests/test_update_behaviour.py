@@ -86,12 +86,13 @@ def test_changed_settings_and_secrets_update_in_place(document):
     after_doc["kerberos"]["delinea"]["url"] = "https://vault2.company.com/SecretServer"
     after_doc["kerberos"]["kdcs"].append("kdc3.corp.company.com")
     secrets = {"artifactoryPassword": "rotated-1", "databaseConnection": "postgres://a:rotated-2@db:5432",
-               "delineaPassword": "rotated-3", "houstonApiKey": "rotated-4"}
+               "delineaPassword": "rotated-3", "houstonApiKey": "rotated-4", "artifactoryPullPassword": "rotated-5"}
     replaced, changed, added = changes(before, run_document(after_doc, secrets=secrets))
     assert replaced == {} and not added
     names = {urn.rsplit("::", 1)[1] for urn in changed}
     assert {"kerberos-delinea-config", "astronomer-registry-pull-secret", "astronomer-database-bootstrap-secret",
-            "kerberos-config", "finance-krb5-config", "finance-workspace", "finance-deployment"} <= names
+            "kerberos-config", "finance-krb5-config", "finance-workspace", "finance-deployment",
+            "finance-pull-secret"} <= names
 
 
 def test_without_the_mutable_flags_a_data_change_would_replace():
