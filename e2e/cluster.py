@@ -1,9 +1,10 @@
-"""A throw-away Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager.
+"""A throw-away Kubernetes cluster of one node, all on this machine.
 
+The control plane (etcd and kube-apiserver) runs in the services namespace of ``e2e.network``, so pods
+reach the API server through the node's routing, where NetworkPolicies apply; kube-controller-manager
+and kube-scheduler run on the node and reach it there too. ``e2e.node`` starts the node itself.
 Everything lives in one temporary directory (certificates, etcd data, kubeconfigs, logs) that is
-removed on exit. There is no kubelet and no scheduler: objects are stored and validated, pods never
-run. The controller manager is there for what the API needs beyond storage: namespace deletion
-(finalization), garbage collection of dependents, service-account tokens.
+removed on exit.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-SERVICE_CIDR = "10.96.0.0/16"  # never routed: no node, no proxy
+from e2e.network import API_SERVER_PORT, API_SERVICE_IP, POD_CIDR, SERVICE_CIDR, SERVICES, Network
+
+NODE_NAME = "e2e-node"
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,19 @@ class Cluster:
     server: str
     kubeconfig: Path  # admin (system:masters) client certificate
     workdir: Path
+    pki: Path
+    network: Network
+    processes: Processes
+
+    def kubeconfig_of(self, user: str) -> Path:
+        """A kubeconfig for one of the identities ``_certificates`` made."""
+        path = self.workdir / f"{user}.kubeconfig"
+        if not path.exists():
+            _kubeconfig(path, self.server, self.pki, user)
+        return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -43,26 +56,36 @@ def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
+# Client identities: file name -> subject. The node's, the scheduler's and kube-proxy's are the names the
+# API server's bootstrap RBAC grants their rights to; the enforcer reads policies, pods and namespaces.
+_CLIENTS = {
+    # system:masters: the test acts as cluster admin, as the program's deployer would.
+    "admin": "/O=system:masters/CN=e2e-admin",
+    # With --use-service-account-credentials each controller then acts as its own service account.
+    "controller-manager": "/CN=system:kube-controller-manager",
+    "scheduler": "/CN=system:kube-scheduler",
+    "kubelet": f"/O=system:nodes/CN=system:node:{NODE_NAME}",
+    "kube-proxy": "/CN=system:kube-proxy",
+    "network-policies": "/O=system:masters/CN=e2e-network-policies",
+    "apiserver-kubelet-client": "/O=system:masters/CN=kube-apiserver-kubelet-client",
+}
+
+
 def _certificates(pki: Path) -> None:
-    """A CA, the API server's serving certificate, two client certificates and the SA key pair."""
+    """A CA, the API server's serving certificate, the client certificates and the SA key pair."""
     pki.mkdir()
     key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
     _openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
              "-subj", "/CN=e2e-ca", "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=pki)
     signed = ("-CA", "ca.crt", "-CAkey", "ca.key", "-days", "2", "-addext", "basicConstraints=critical,CA:FALSE")
+    names = f"IP:{SERVICES.api_server},IP:{API_SERVICE_IP},DNS:kubernetes.default.svc,DNS:kubernetes.default"
     _openssl("req", "-x509", *key, *signed, "-keyout", "apiserver.key", "-out", "apiserver.crt",
              "-subj", "/CN=kube-apiserver", "-addext", "extendedKeyUsage=serverAuth",
-             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc,IP:10.96.0.1",
-             cwd=pki)
-    # system:masters: the test acts as cluster admin, as the program's deployer would.
-    _openssl("req", "-x509", *key, *signed, "-keyout", "admin.key", "-out", "admin.crt",
-             "-subj", "/O=system:masters/CN=e2e-admin", "-addext", "extendedKeyUsage=clientAuth", cwd=pki)
-    # The controller manager's own identity; with --use-service-account-credentials each
-    # controller then acts as its own service account, as in a real cluster.
-    _openssl("req", "-x509", *key, *signed, "-keyout", "controller-manager.key", "-out",
-             "controller-manager.crt", "-subj", "/CN=system:kube-controller-manager",
-             "-addext", "extendedKeyUsage=clientAuth", cwd=pki)
+             "-addext", f"subjectAltName={names}", cwd=pki)
+    for name, subject in _CLIENTS.items():
+        _openssl("req", "-x509", *key, *signed, "-keyout", f"{name}.key", "-out", f"{name}.crt",
+                 "-subj", subject, "-addext", "extendedKeyUsage=clientAuth", cwd=pki)
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", "sa.key", cwd=pki)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
 
@@ -79,7 +102,7 @@ def _kubeconfig(path: Path, server: str, pki: Path, user: str) -> None:
     }))
 
 
-class _Processes:
+class Processes:
     """Child processes, each in its own process group, stopped in reverse order."""
 
     def __init__(self, logs: Path) -> None:
@@ -101,20 +124,29 @@ class _Processes:
     def tail(self, name: str, lines: int = 20) -> str:
         return "\n".join((self.logs / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
 
+    def stop_one(self, name: str) -> None:
+        for entry in [e for e in self.running if e[0] == name]:
+            _terminate(entry[1])
+            self.running.remove(entry)
+
     def stop(self) -> None:
         for _name, process in reversed(self.running):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            _terminate(process)
         self.running.clear()
 
 
-def _wait_ready(server: str, pki: Path, processes: _Processes, timeout: float = 120) -> None:
+def _terminate(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_ready(server: str, pki: Path, processes: Processes, timeout: float = 120) -> None:
     context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
     context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
     deadline = time.monotonic() + timeout
@@ -132,31 +164,34 @@ def _wait_ready(server: str, pki: Path, processes: _Processes, timeout: float = 
 
 
 @contextlib.contextmanager
-def control_plane(etcd: Path, apiserver: Path, controller_manager: Path) -> Iterator[Cluster]:
+def control_plane(tools: Mapping[str, Path], network: Network) -> Iterator[Cluster]:
     """Start etcd and the control plane in a temporary directory; stop and remove all on exit."""
     workdir = Path(tempfile.mkdtemp(prefix="astronomer-e2e-"))
     pki, logs = workdir / "pki", workdir / "logs"
     logs.mkdir()
-    processes = _Processes(logs)
+    processes = Processes(logs)
+    in_services = network.exec_prefix()
     try:
         _certificates(pki)
-        etcd_client, etcd_peer, api_port = _free_port(), _free_port(), _free_port()
-        client_url, peer_url = f"http://127.0.0.1:{etcd_client}", f"http://127.0.0.1:{etcd_peer}"
+        # etcd on the services namespace's own loopback: only the API server beside it reaches it.
+        client_url, peer_url = "http://127.0.0.1:2379", "http://127.0.0.1:2380"
         processes.start("etcd", [
-            str(etcd), "--name=e2e", f"--data-dir={workdir / 'etcd'}",
+            *in_services, str(tools["etcd"]), "--name=e2e", f"--data-dir={workdir / 'etcd'}",
             f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
             f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
             f"--initial-cluster=e2e={peer_url}",
         ])
-        server = f"https://127.0.0.1:{api_port}"
+        server = f"https://{SERVICES.api_server}:{API_SERVER_PORT}"
         processes.start("kube-apiserver", [
-            str(apiserver),
+            *in_services, str(tools["kube-apiserver"]),
             f"--etcd-servers={client_url}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={api_port}",
-            # Loopback may not be an Endpoints address: keep the 'kubernetes' Service without one.
-            "--endpoint-reconciler-type=none",
+            f"--bind-address={SERVICES.api_server}", f"--advertise-address={SERVICES.api_server}",
+            f"--secure-port={API_SERVER_PORT}",
             f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
             f"--client-ca-file={pki / 'ca.crt'}",
+            f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+            "--kubelet-preferred-address-types=InternalIP",
             "--authorization-mode=Node,RBAC",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={pki / 'sa.pub'}",
@@ -169,20 +204,30 @@ def control_plane(etcd: Path, apiserver: Path, controller_manager: Path) -> Iter
         cm_kubeconfig = workdir / "controller-manager.kubeconfig"
         _kubeconfig(cm_kubeconfig, server, pki, "controller-manager")
         processes.start("kube-controller-manager", [
-            str(controller_manager),
+            str(tools["kube-controller-manager"]),
             f"--kubeconfig={cm_kubeconfig}",
             f"--authentication-kubeconfig={cm_kubeconfig}", f"--authorization-kubeconfig={cm_kubeconfig}",
-            "--bind-address=127.0.0.1", f"--secure-port={_free_port()}",
+            "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
             f"--cert-dir={workdir / 'controller-manager-certs'}",
             "--leader-elect=false",
             "--use-service-account-credentials=true",
             f"--service-account-private-key-file={pki / 'sa.key'}",
             f"--root-ca-file={pki / 'ca.crt'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--allocate-node-cidrs=true", f"--cluster-cidr={POD_CIDR}", "--node-cidr-mask-size=24",
+        ])
+        scheduler_kubeconfig = workdir / "scheduler.kubeconfig"
+        _kubeconfig(scheduler_kubeconfig, server, pki, "scheduler")
+        processes.start("kube-scheduler", [
+            str(tools["kube-scheduler"]), f"--kubeconfig={scheduler_kubeconfig}",
+            f"--authentication-kubeconfig={scheduler_kubeconfig}",
+            f"--authorization-kubeconfig={scheduler_kubeconfig}",
+            "--bind-address=127.0.0.1", f"--secure-port={free_port()}", "--leader-elect=false",
         ])
         kubeconfig = workdir / "admin.kubeconfig"
         _kubeconfig(kubeconfig, server, pki, "admin")
-        yield Cluster(server=server, kubeconfig=kubeconfig, workdir=workdir)
+        yield Cluster(server=server, kubeconfig=kubeconfig, workdir=workdir, pki=pki, network=network,
+                      processes=processes)
         processes.check_alive()
     except BaseException:
         for name, _ in processes.running:
@@ -190,7 +235,7 @@ def control_plane(etcd: Path, apiserver: Path, controller_manager: Path) -> Iter
         raise
     finally:
         processes.stop()
-        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+        subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=False)
 
 
 @contextlib.contextmanager

@@ -24,21 +24,30 @@ tool this machine cannot have is reported as BLOCKED with the reason, and the ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import tempfile
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
+from components.registry import TENANT_PULL_SECRET_NAME
+from config.stack import StackConfig
 from devtools import go_tools
-from e2e import declared, houston_steps, ticket_manager, upgrade
+from devtools.cache import PROJECT_CACHE
+from e2e import declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
+from e2e.network import node_network
+from e2e.node import node
 from e2e.program import SKIP_AWAIT
 from e2e.stack import (
     DEPLOYER,
     HOUSTON,
     NEW_TENANT,
+    REGISTRY,
     Engine,
     dev_document,
     e2e_document,
@@ -46,9 +55,18 @@ from e2e.stack import (
     indented,
     new_tenant,
 )
+from standins.registry import RunningRegistry, registry
 from standins.tenants import synthetic_tenants
+from tenant_kit.runtime_versions import airflow_pins
+from vetting import tools as vetting_tools
+from vetting.registry import Login, RegistryAccess, session
 
 DYNAMIC_PROVIDER = "pulumi:providers:pulumi-python::default"
+# The tenants whose tasks run on the node (both have datakits), and a namespace without policies.
+TASK_TENANTS = ("finance", "marketing")
+OPEN_NAMESPACE = "e2e-open"
+NODE_TOOLS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+              "kube-network-policies")
 ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no changes)", "add a tenant",
                 "remove a protected tenant (refused)", "no-op previews (tenants=N)", "pulumi destroy (clean)")
 
@@ -102,7 +120,7 @@ def _urn_name(urn: str) -> str:
 
 
 def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, secrets: dict[str, str],
-                 scales: list[int]) -> None:
+                 scales: list[int], pushed: tenant_tasks.Images) -> None:
     document = e2e_document(cluster.kubeconfig)
     engine.configure(document)
     manifests = declared.manifests(document, secrets)
@@ -122,6 +140,18 @@ def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, sec
     with report.step("pulumi preview (no changes)"):
         summary, ops = engine.preview_ops(expect_no_changes=True)
         print(f"    change summary: {summary}; besides 'same': {ops}")
+
+    # On the node, with what `pulumi up` made: the tickets, a task per tenant, the isolation.
+    config = StackConfig.model_validate(document)
+    with contextlib.ExitStack() as services:
+        with report.step("ticket manager fills the stack's caches"):
+            services.enter_context(ticket_manager.caches_filled(api, cluster, manifests,
+                                                                cluster.workdir / "kerberos-manager-stack"))
+            services.enter_context(tenant_tasks.listeners(cluster.network, config))
+        tenant_tasks.task_steps(report, api, config, pushed, TASK_TENANTS)
+        tenant_tasks.isolation_steps(report, api, config, pushed, *TASK_TENANTS,
+                                     open_namespace=lambda: open_namespace(api, config))
+        tenant_tasks.failing_steps(report, api, config, pushed, TASK_TENANTS[0])
 
     with report.step("add a tenant"):
         added = e2e_document(cluster.kubeconfig, [*document["tenants"], new_tenant()])
@@ -264,10 +294,36 @@ def wait_type_checked(api: Api, manifests: list[dict[str, Any]]) -> None:
         api.apply(policy)
 
 
+def open_namespace(api: Api, config: StackConfig) -> str:
+    """A namespace without any policy (and a pull Secret like the tenants'), for the control probe."""
+    tenant = config.tenants[0]
+    secret = api.core.read_namespaced_secret(TENANT_PULL_SECRET_NAME, tenant.namespace_name)
+    api.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": OPEN_NAMESPACE}})
+    api.apply({"apiVersion": "v1", "kind": "Secret", "type": secret.type, "data": secret.data,
+               "metadata": {"name": TENANT_PULL_SECRET_NAME, "namespace": OPEN_NAMESPACE}})
+    wait_for_default_account(api, OPEN_NAMESPACE)
+    return OPEN_NAMESPACE
+
+
+def wait_for_default_account(api: Api, namespace: str, timeout: float = 30) -> None:
+    """Pods need the namespace's default ServiceAccount, which the controller manager makes."""
+    from kubernetes.client.exceptions import ApiException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            api.core.read_namespaced_service_account("default", namespace)
+            return
+        except ApiException:
+            expect(time.monotonic() < deadline, f"no default ServiceAccount in {namespace}")
+            time.sleep(0.3)
+
+
 def everyday_objects(namespace: str) -> list[dict[str, Any]]:
     """A tenant's own ConfigMap, Secret, Pod and Job (sized, as the tenant's quota requires)."""
     meta = {"name": "e2e-work", "namespace": namespace}
-    container = {"name": "work", "image": "registry.invalid/work:1", "command": ["true"],
+    # From the local registry: a pod on the node pulls what it names (no pull Secret: it just fails).
+    container = {"name": "work", "image": f"{REGISTRY['host']}/e2e/work:1", "command": ["true"],
                  "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
                                "limits": {"cpu": "100m", "memory": "64Mi"}}}
     pod_spec = {"containers": [container], "restartPolicy": "Never", "automountServiceAccountToken": False}
@@ -449,26 +505,71 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_with_cluster(report: Report, box: go_tools.Toolbox, scales: list[int], upgrade_from: str | None) -> None:
-    missing = {"kube-apiserver", "kube-controller-manager"} & box.blocked.keys()
+    missing = {*NODE_TOOLS} & box.blocked.keys()
     if missing:
-        raise CheckFailedError(f"cannot start the control plane without {sorted(missing)} (why: at the end)")
-    started = time.monotonic()
-    with control_plane(box.paths["etcd"], box.paths["kube-apiserver"], box.paths["kube-controller-manager"]) as cluster:
+        raise CheckFailedError(f"cannot start the cluster without {sorted(missing)} (why: at the end)")
+    secrets = fake_secrets()
+    artifactory = dev_document()["artifactory"]
+    logins = {artifactory["username"]: secrets["artifactoryPassword"],
+              artifactory["pullUsername"]: secrets["artifactoryPullPassword"]}
+    with contextlib.ExitStack() as stack:
+        with report.step("images: build (cached) and push to the registry standing in for Artifactory"):
+            built = images.build(airflow_pins(dev_document()["images"]["runtimeVersion"]))
+            network = stack.enter_context(node_network())
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="e2e-registry-")))
+            local = stack.enter_context(registry(directory, logins, storage=PROJECT_CACHE / "e2e-registry"))
+            REGISTRY["host"] = local.host
+            pushed = push_images(built, local, artifactory["username"], secrets["artifactoryPassword"])
+        started = time.monotonic()
+        cluster = stack.enter_context(control_plane(box.paths, network))
         api = Api(cluster.kubeconfig)
         wait_for_controllers(api)
         report.results.append(("start control plane", "ok", time.monotonic() - started))
         print(f"step 'start control plane' ok seconds={time.monotonic() - started:.1f} ({cluster.server})")
-        secrets = fake_secrets()
+        with report.step("start the node (containerd, kubelet, kube-proxy, NetworkPolicy enforcer)"):
+            stack.enter_context(node(cluster, box.paths, local, built.pause_archive, images.PAUSE))
+            wait_node_ready(api, cluster)
         standin = houston_standin(secrets, scales)
-        with standin.running() as url:
-            HOUSTON["url"] = url
-            cluster_steps(report, box, api, cluster, secrets, scales)
-            if upgrade_from:
-                upgrade.steps(report, box, api, cluster, secrets, upgrade_from)
+        HOUSTON["url"] = stack.enter_context(standin.running())
+        cluster_steps(report, box, api, cluster, secrets, scales, pushed)
+        if upgrade_from:
+            upgrade.steps(report, box, api, cluster, secrets, upgrade_from)
+
+
+def push_images(built: images.Built, local: RunningRegistry, user: str, password: str) -> tenant_tasks.Images:
+    """The tenants' deployment images (Airflow) and datakit images, and a probe image, into the registry
+    with the platform's own login; the pods then pull them with their namespace's read-only one."""
+    document = e2e_document(Path("unused"))
+    prefix = f"{local.host}/{document['artifactory']['repositories']['deployments']}"
+    datakits = f"{local.host}/{document['artifactory']['repositories']['datakits']}"
+    airflow = {t["name"]: f"{prefix}/{t['image']}" for t in [*document["tenants"], new_tenant()]}
+    targets = {reference: "airflow" for reference in airflow.values()}
+    targets |= {f"{datakits}/{name}:{kit['version']}": "datakit" for name, kit in document["datakits"].items()}
+    probe = f"{datakits}/e2e-probe:1"
+    targets[probe] = "base"
+    access = RegistryAccess(local.host, Login(user, password), ca_file=local.ca_file)
+    with session(vetting_tools.ensure("regctl"), [access]) as regctl:
+        for reference, image in targets.items():
+            regctl.copy(f"ocidir://{built.layout}:{image}", reference)
+    print(f"    pushed {len(targets)} references to {local.host}", flush=True)
+    return tenant_tasks.Images(airflow=airflow, probe=probe)
+
+
+def wait_node_ready(api: Api, cluster: Cluster, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        cluster.processes.check_alive()
+        nodes = api.core.list_node().items
+        ready = [n for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])]
+        if ready:
+            print(f"    node {ready[0].metadata.name} Ready ({ready[0].spec.pod_cidr})", flush=True)
+            return
+        expect(time.monotonic() < deadline, f"no node Ready after {timeout:.0f} s: {[n.metadata.name for n in nodes]}")
+        time.sleep(0.5)
 
 
 def cluster_steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, secrets: dict[str, str],
-                  scales: list[int]) -> None:
+                  scales: list[int], pushed: tenant_tasks.Images) -> None:
     """Everything that needs the control plane (and, from the engine steps on, the Houston stand-in)."""
     api_steps(report, api, cluster, secrets)
     if "pulumi" in box.blocked:
@@ -481,7 +582,7 @@ def cluster_steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Clus
     if "pulumi-resource-kubernetes" in box.blocked:
         engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (why: at the end)")
     else:
-        engine_steps(report, engine, api, cluster, secrets, scales)
+        engine_steps(report, engine, api, cluster, secrets, scales, pushed)
 
 
 if __name__ == "__main__":

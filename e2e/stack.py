@@ -17,6 +17,7 @@ from config.validation import PROJECT
 from devtools import go_tools
 from e2e import houston_steps
 from e2e.harness import CheckFailedError, file_backend_env
+from e2e.network import API_SERVER_PORT, DATA_SOURCE_CIDR, SERVICES
 from e2e.program import program
 from stackfile.read import document
 
@@ -35,14 +36,17 @@ NEW_TENANT = "e2enew"
 # The admin user of e2e.cluster's kubeconfig (its certificate's CN): it applies every object, so it
 # is the e2e stack's deployer.
 DEPLOYER = "e2e-admin"
+DATABASE_PORT = 5432
 
 
 def dev_document() -> dict[str, Any]:
     return document(ROOT / "Pulumi.dev.yaml")
 
 
-# The Houston stand-in the whole program's stack talks to (set once it runs).
+# The Houston stand-in the whole program's stack talks to, and the registry standing in for Artifactory
+# (set once they run).
 HOUSTON = {"url": "http://127.0.0.1:9/v1"}
+REGISTRY = {"host": "registry.invalid"}
 
 
 def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
@@ -54,9 +58,19 @@ def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
     document["kubernetes"] = {"kubeconfig": str(kubeconfig)}
     chart_version = yaml.safe_load((TEST_CHART / "Chart.yaml").read_text())["version"]
     document["platform"] |= {"chartPath": str(TEST_CHART), "chartVersion": chart_version}
-    document["images"]["build"] = False  # no Docker engine, no registry
+    document["images"]["build"] = False  # no Docker engine: the harness pushes the images
+    # Every image from the local registry, every destination an address of the services namespace.
+    document["artifactory"]["host"] = REGISTRY["host"]
     document["tenancy"]["protectNamespaces"] = protect
     document["tenancy"]["deployers"] = {"users": [DEPLOYER]}
+    document["tenancy"]["egress"] = {
+        "apiServerCidrs": [f"{SERVICES.api_server}/32"], "apiServerPort": API_SERVER_PORT,
+        "kdcCidrs": [f"{SERVICES.kdc}/32"], "vaultCidrs": [f"{SERVICES.vault}/32"],
+        "databaseCidrs": [f"{SERVICES.database}/32"], "databasePort": DATABASE_PORT,
+    }
+    for tenant in document["tenants"]:
+        for rule in tenant.get("egress", []):
+            rule["cidrs"] = [DATA_SOURCE_CIDR]
     if tenants is not None:
         document["tenants"] = tenants
     return document

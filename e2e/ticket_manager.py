@@ -18,7 +18,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,11 +32,14 @@ from components.kerberos_files import CACHE_SECRET_NAME
 from components.kerberos_specs import CONFIG_MAP, CONTAINER, DELINEA_SECRET, DEPLOYMENT, SERVICE_ACCOUNT
 from e2e.cluster import Cluster
 from e2e.harness import Api, CheckFailedError, Report, expect, refusal
+from e2e.network import SERVICES, in_namespace
 from standins.kerberos.delinea import DelineaStandIn
 from standins.kerberos.realm import Realm, free_port, require_commands
 from standins.kerberos.world import wait_for
 
 READY_TIMEOUT = 60
+KDC_PORT = 88
+VAULT_PORT = 443
 DECOY_NAMESPACE = "e2e-decoy"
 OTHER_SECRET = "e2e-other"
 # The manager's default DELINEA_KEYTAB_FIELD: the declared Deployment does not set it.
@@ -121,51 +124,62 @@ def _check_cache(cache: bytes, principal: str, realm: Realm, path: Path) -> None
 
 def _run_manager(api: Api, cluster: Cluster, manifests: list[dict[str, Any]],
                  tenants: list[dict[str, Any]], account_dir: Path, workdir: Path) -> None:
+    with contextlib.ExitStack() as stack:
+        _manager_world(stack, api, cluster, manifests, tenants, account_dir, workdir)
+
+
+def _manager_world(stack: contextlib.ExitStack, api: Api, cluster: Cluster, manifests: list[dict[str, Any]],
+                   tenants: list[dict[str, Any]], account_dir: Path, workdir: Path) -> None:
+    """The realm and the vault, then the manager until every cache is written; the realm and the vault
+    keep running until ``stack`` closes."""
     realm_names = {t["principal"].rsplit("@", 1)[1] for t in tenants}
     expect(len(realm_names) == 1, f"the e2e tenants' principals name several realms: {realm_names}")
     deployment = _declared(manifests, "Deployment", DEPLOYMENT)
-    with contextlib.ExitStack() as stack:
-        try:
-            require_commands()
-        except RuntimeError as error:
-            raise CheckFailedError(f"MIT Kerberos is not installed ({error}); "
-                                   "python3 -m devtools.system_packages installs it") from None
-        realm = Realm(workdir / "realm", name=realm_names.pop())
-        keytabs = realm.add_principals([t["principal"].rsplit("@", 1)[0] for t in tenants], workdir / "keytabs")
-        realm.start()
-        stack.callback(realm.stop)
-        declared_env = _declared_env(api, deployment)
-        vault = DelineaStandIn(declared_env["DELINEA_USERNAME"], declared_env["DELINEA_PASSWORD"])
-        stack.callback(vault.close)
-        for tenant in tenants:
-            vault.state.secrets[tenant["keytabSecretId"]] = {KEYTAB_FIELD: keytabs[tenant["principal"]].read_bytes()}
-        tenants_file = workdir / "tenants.json"
-        tenants_file.write_text(_declared(manifests, "ConfigMap", CONFIG_MAP)["data"]["tenants.json"])
-        port = free_port()
-        # Declared settings that name places in the pod (paths, the vault, the probe port) name the
-        # local ones here; every other declared variable is passed as declared.
-        local = {"DELINEA_VAULT_URL": vault.url, "KRB5_CONFIG": str(realm.krb5_conf),
-                 "TENANTS_FILE": str(tenants_file), "WORK_DIR": str(workdir / "work"), "HEALTH_PORT": str(port)}
-        unset = sorted(set(local) - set(declared_env))
-        expect(not unset, f"the declared Deployment no longer sets {unset}")
-        service_env = declared_env | local | _kubelet_env(cluster, account_dir)
-        log = workdir / "kerberos-manager.log"
-        started = time.monotonic()
-        with log.open("wb") as output:
-            process = subprocess.Popen([sys.executable, "-m", "kerberos_manager"], env=service_env,
-                                       stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        stack.callback(_stop, process)
-        try:
-            ready = wait_for(f"http://127.0.0.1:{port}/readyz", 200, timeout=READY_TIMEOUT)
-        except TimeoutError:
-            raise CheckFailedError(f"not every tenant was ready within {READY_TIMEOUT} s (exit code "
-                                   f"{process.poll()}):\n{_readyz(port)}\n{log.read_text()[-3000:]}") from None
-        print(f"ticket manager tenants={len(tenants)} seconds_to_all_ready={ready - started:.2f}", flush=True)
-        for tenant in tenants:
-            cache = _secret_value(api, tenant["namespace"], tenant["cacheSecret"], tenant["cacheKey"])
-            expect(cache is not None, f"{tenant['namespace']}/{tenant['cacheSecret']} has no {tenant['cacheKey']}")
-            _check_cache(bytes(cache or b""), tenant["principal"], realm, workdir / f"{tenant['tenant']}.ccache")
-        print(f"    {len(tenants)} cache Secrets hold a ticket of their tenant's principal ({realm.name})")
+    try:
+        require_commands()
+    except RuntimeError as error:
+        raise CheckFailedError(f"MIT Kerberos is not installed ({error}); "
+                               "python3 -m devtools.system_packages installs it") from None
+    # The KDC and the vault where the stack's CIDRs say, in the services namespace (e2e.network).
+    realm = Realm(workdir / "realm", name=realm_names.pop(), address=SERVICES.kdc, port=KDC_PORT,
+                  prefix=cluster.network.exec_prefix())
+    keytabs = realm.add_principals([t["principal"].rsplit("@", 1)[0] for t in tenants], workdir / "keytabs")
+    realm.start()
+    stack.callback(realm.stop)
+    declared_env = _declared_env(api, deployment)
+    vault = in_namespace(cluster.network.namespace, lambda: DelineaStandIn(
+        declared_env["DELINEA_USERNAME"], declared_env["DELINEA_PASSWORD"], address=(SERVICES.vault, VAULT_PORT)))
+    stack.callback(vault.close)
+    for tenant in tenants:
+        vault.state.secrets[tenant["keytabSecretId"]] = {KEYTAB_FIELD: keytabs[tenant["principal"]].read_bytes()}
+    tenants_file = workdir / "tenants.json"
+    tenants_file.write_text(_declared(manifests, "ConfigMap", CONFIG_MAP)["data"]["tenants.json"])
+    port = free_port()
+    # Declared settings that name places in the pod (paths, the vault, the probe port) name the
+    # local ones here; every other declared variable is passed as declared.
+    local = {"DELINEA_VAULT_URL": vault.url, "KRB5_CONFIG": str(realm.krb5_conf),
+             "TENANTS_FILE": str(tenants_file), "WORK_DIR": str(workdir / "work"), "HEALTH_PORT": str(port)}
+    unset = sorted(set(local) - set(declared_env))
+    expect(not unset, f"the declared Deployment no longer sets {unset}")
+    service_env = declared_env | local | _kubelet_env(cluster, account_dir)
+    log = workdir / "kerberos-manager.log"
+    started = time.monotonic()
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "kerberos_manager"], env=service_env,
+                                   stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        ready = wait_for(f"http://127.0.0.1:{port}/readyz", 200, timeout=READY_TIMEOUT)
+    except TimeoutError:
+        raise CheckFailedError(f"not every tenant was ready within {READY_TIMEOUT} s (exit code "
+                               f"{process.poll()}):\n{_readyz(port)}\n{log.read_text()[-3000:]}") from None
+    finally:
+        _stop(process)
+    print(f"ticket manager tenants={len(tenants)} seconds_to_all_ready={ready - started:.2f}", flush=True)
+    for tenant in tenants:
+        cache = _secret_value(api, tenant["namespace"], tenant["cacheSecret"], tenant["cacheKey"])
+        expect(cache is not None, f"{tenant['namespace']}/{tenant['cacheSecret']} has no {tenant['cacheKey']}")
+        _check_cache(bytes(cache or b""), tenant["principal"], realm, workdir / f"{tenant['tenant']}.ccache")
+    print(f"    {len(tenants)} cache Secrets hold a ticket of their tenant's principal ({realm.name})")
 
 
 def _readyz(port: int) -> str:
@@ -254,3 +268,15 @@ def steps(report: Report, api: Api, cluster: Cluster, document: dict[str, Any],
         _run_manager(api, cluster, manifests, tenants, account_dir, workdir)
     with report.step("ticket manager: the API server refuses the ServiceAccount anything else"):
         _check_rbac(api, token, tenants, document["platform"]["namespace"], user)
+
+
+@contextlib.contextmanager
+def caches_filled(api: Api, cluster: Cluster, manifests: list[dict[str, Any]], workdir: Path) -> Iterator[None]:
+    """The real manager, as its ServiceAccount, writes every tenant's cache (then stops): what the tenants'
+    task pods mount. The KDC and the vault stay up until the block ends, where the stack's CIDRs say."""
+    namespace = _declared(manifests, "ServiceAccount", SERVICE_ACCOUNT)["metadata"]["namespace"]
+    tenants: list[dict[str, Any]] = json.loads(_declared(manifests, "ConfigMap", CONFIG_MAP)["data"]["tenants.json"])
+    account_dir = _account_dir(api, cluster, namespace, workdir / "serviceaccount")
+    with contextlib.ExitStack() as stack:
+        _manager_world(stack, api, cluster, manifests, tenants, account_dir, workdir)
+        yield

@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tarfile
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from standins.registry import registry
 from vetting import tools
 from vetting.exceptions import GatePolicy, load_policy
 from vetting.gate import Verdict, decide, findings
@@ -80,54 +80,12 @@ class Registry:
                 "size": len(body)}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_registry(directory: Path, http: dict[str, Any], auth: dict[str, Any] | None) -> subprocess.Popen[bytes]:
-    config: dict[str, Any] = {"version": 0.1, "storage": {"filesystem": {"rootdirectory": str(directory / "data")}},
-                              "http": http, "log": {"level": "error"}}
-    if auth:
-        config["auth"] = auth
-    (directory / "config.yml").write_text(json.dumps(config))  # YAML is a superset of JSON
-    process = subprocess.Popen(["docker-registry", "serve", str(directory / "config.yml")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    host, port = http["addr"].split(":")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex((host, int(port))) == 0:
-                return process
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"docker-registry did not listen on {http['addr']}")
-
-
 @pytest.fixture(scope="module")
 def registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Registry]]:
     base = tmp_path_factory.mktemp("registries")
-    for name in ("upstream", "artifactory"):
-        (base / name).mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(base / "key.pem"),
-                    "-out", str(base / "ca.pem")], check=True, capture_output=True)
-    htpasswd = subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True, capture_output=True, text=True)
-    (base / "htpasswd").write_text(htpasswd.stdout)
-    up_port, art_port = _free_port(), _free_port()
-    upstream = _start_registry(base / "upstream", {"addr": f"127.0.0.1:{up_port}"}, None)
-    artifactory = _start_registry(
-        base / "artifactory",
-        {"addr": f"127.0.0.1:{art_port}", "tls": {"certificate": str(base / "ca.pem"), "key": str(base / "key.pem")}},
-        {"htpasswd": {"realm": "artifactory", "path": str(base / "htpasswd")}})
-    try:
-        yield (Registry(f"127.0.0.1:{up_port}", f"http://127.0.0.1:{up_port}"),
-               Registry(f"127.0.0.1:{art_port}", f"https://127.0.0.1:{art_port}", (USER, PASSWORD), base / "ca.pem"))
-    finally:
-        for process in (upstream, artifactory):
-            process.terminate()
-            process.wait(timeout=10)
+    with registry(base / "upstream") as upstream, registry(base / "artifactory", {USER: PASSWORD}) as artifactory:
+        yield (Registry(upstream.host, upstream.url),
+               Registry(artifactory.host, artifactory.url, (USER, PASSWORD), artifactory.ca_file))
 
 
 def _layer(files: dict[str, str]) -> tuple[bytes, str]:

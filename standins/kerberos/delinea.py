@@ -53,7 +53,7 @@ class VaultState:
 
 
 class DelineaStandIn(StandIn):
-    def __init__(self, username: str, password: str) -> None:
+    def __init__(self, username: str, password: str, address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
         self.state = VaultState(username, password)
         state = self.state
 
@@ -90,4 +90,4 @@ class DelineaStandIn(StandIn):
                     return self.reply(404, {"message": "Secret or field not found"})
                 return self.reply(200, value, "application/octet-stream")
 
-        super().__init__(VaultHandler)
+        super().__init__(VaultHandler, address=address)

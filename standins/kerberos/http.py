@@ -1,4 +1,5 @@
-"""The plumbing both HTTP stand-ins share: a threaded server on 127.0.0.1 and JSON/bytes replies."""
+"""The plumbing both HTTP stand-ins share: a threaded server (on 127.0.0.1 unless told another address)
+and JSON/bytes replies."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class StandIn:
-    """Serves ``handler`` on 127.0.0.1 (TLS when ``cert`` and ``key`` are given) until ``close()``."""
+    """Serves ``handler`` on ``address`` (TLS when ``cert`` and ``key`` are given) until ``close()``."""
 
-    def __init__(self, handler: type[Handler], cert: Path | None = None, key: Path | None = None) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[Handler], cert: Path | None = None, key: Path | None = None,
+                 address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        self._server = ThreadingHTTPServer(address, handler)
         self._server.daemon_threads = True
         scheme = "http"
         if cert is not None and key is not None:
@@ -42,7 +44,7 @@ class StandIn:
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             scheme = "https"
         self.port = int(self._server.server_address[1])
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://{address[0]}:{self.port}"
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self) -> None:

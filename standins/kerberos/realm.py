@@ -1,4 +1,5 @@
-"""A throwaway MIT Kerberos realm on 127.0.0.1: its own database, KDC process and keytabs.
+"""A throwaway MIT Kerberos realm (on 127.0.0.1 unless told another address): its own database, KDC
+process and keytabs.
 
 Everything lives under one temporary directory; nothing touches /etc or the machine's realm.
 """
@@ -11,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 REALM = "MANAGER.TEST"
@@ -42,11 +43,16 @@ class Realm:
     """A realm with a database in ``directory``; ``start()`` runs its KDC on a free port. ``name`` lets a
     test give the realm the one its principals already name (the e2e stack's)."""
 
-    def __init__(self, directory: Path, max_life_seconds: int = 86400, name: str = REALM) -> None:
+    def __init__(self, directory: Path, max_life_seconds: int = 86400, name: str = REALM,
+                 address: str = "127.0.0.1", port: int | None = None, prefix: Sequence[str] = ()) -> None:
+        """``prefix`` runs the KDC under another command (``ip netns exec <namespace>``), whose network
+        holds ``address``."""
         require_commands()
         self.name = name
         self.directory = directory
-        self.port = free_port()
+        self.address = address
+        self.port = port or free_port()
+        self.prefix = list(prefix)
         self.krb5_conf = directory / "krb5.conf"
         self.kdc_conf = directory / "kdc.conf"
         self._kdc: subprocess.Popen[bytes] | None = None
@@ -67,7 +73,7 @@ class Realm:
         self.krb5_conf.write_text(
             f"[libdefaults]\n default_realm = {self.name}\n dns_lookup_kdc = false\n dns_lookup_realm = false\n"
             " noaddresses = true\n udp_preference_limit = 1\n max_retries = 1\n"
-            f"[realms]\n {self.name} = {{\n  kdc = 127.0.0.1:{self.port}\n }}\n"
+            f"[realms]\n {self.name} = {{\n  kdc = {address}:{self.port}\n }}\n"
         )
         (directory / "kadm5.acl").write_text("")
         self._run(["kdb5_util", "-r", self.name, "create", "-s", "-P", secrets.token_urlsafe(24)])
@@ -104,14 +110,14 @@ class Realm:
 
     def start(self) -> None:
         log = (self.directory / "krb5kdc.out").open("ab")
-        self._kdc = subprocess.Popen([_which("krb5kdc") or "krb5kdc", "-n", "-r", self.name], env=self.env,
-                                     stdout=log, stderr=log)
+        self._kdc = subprocess.Popen([*self.prefix, _which("krb5kdc") or "krb5kdc", "-n", "-r", self.name],
+                                     env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self._kdc.poll() is not None:
                 raise RuntimeError(f"krb5kdc exited: {(self.directory / 'krb5kdc.out').read_text()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.address, self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)
