@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +141,7 @@ def _build_wrapped(tool: Tool) -> float:
 
 
 @contextlib.contextmanager
-def _module_copy(module: str, version: str) -> Iterator[Path]:
+def _module_copy(module: str, version: str) -> Generator[Path]:
     """A writable copy of ``module@version`` as the Go module proxy serves it, for a build that must
     change or generate files in the module itself; removed afterwards."""
     download = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True)

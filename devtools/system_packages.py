@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 # Debian package of each command the harness and the ticket manager's tests (a throwaway realm:
 # tests/test_kerberos_manager_kdc.py) run, installed by ensure_system_packages.
@@ -19,13 +20,22 @@ SYSTEM_PACKAGES = {"etcd": "etcd-server", "openssl": "openssl", "krb5kdc": "krb5
                    # the image vetting tests' two local registries (tests/test_vetting_*.py)
                    "docker-registry": "docker-registry", "htpasswd": "apache2-utils",
                    # the alert rules' and routing's proofs (tests/test_monitoring_*.py)
-                   "promtool": "prometheus", "amtool": "prometheus-alertmanager"}
+                   "promtool": "prometheus", "amtool": "prometheus-alertmanager",
+                   # the end-to-end test's node (e2e/node.py) and its images (e2e/images.py)
+                   "containerd": "containerd", "ctr": "containerd", "runc": "runc",
+                   "/usr/lib/cni/ptp": "containernetworking-plugins", "iptables": "iptables", "nft": "nftables",
+                   "ip": "iproute2", "mmdebstrap": "mmdebstrap", "gcc": "gcc",
+                   "/usr/lib/x86_64-linux-gnu/libc.a": "libc6-dev", "umount": "mount"}
+
+
+def _missing(command: str) -> bool:
+    return not Path(command).exists() if command.startswith("/") else shutil.which(command) is None
 
 
 def ensure() -> None:
     """Install the Debian packages of SYSTEM_PACKAGES whose command is missing (the machines run
     as root), saying which first; apt-get's own output only when it fails."""
-    commands = sorted(command for command in SYSTEM_PACKAGES if not shutil.which(command))
+    commands = sorted(command for command in SYSTEM_PACKAGES if _missing(command))
     missing = sorted({SYSTEM_PACKAGES[command] for command in commands})
     if not missing:
         return

@@ -186,7 +186,9 @@ def node_network() -> Iterator[Network]:
         _run(*ns, "ip", "link", "set", services_end, "up")
         for address in SERVICES.all():
             _run(*ns, "ip", "addr", "add", f"{address}/32", "dev", "lo")
-        _run(*ns, "ip", "route", "add", "default", "via", NODE_ADDRESS)
+        # Back to the node (its end of the link is on it) and to the pods only: no default route, so nothing
+        # in the namespace reaches beyond this machine, and a name lookup fails at once.
+        _run(*ns, "ip", "route", "add", POD_CIDR, "via", NODE_ADDRESS)
         # An unassigned service address must not bounce between the two ends until its TTL runs out.
         _run(*ns, "ip", "route", "add", "unreachable", SERVICES_CIDR)
         _run("ip", "route", "add", SERVICES_CIDR, "via", SERVICES_LINK, "dev", host_end)

@@ -288,7 +288,7 @@ def failing_steps(report: Report, api: Api, config: StackConfig, images: Images,
         expect(len(spec["egress"]) == len(original["spec"]["egress"]) - 1, "no API-server rule to take out")
         api.resource(policy).replace(body={**original, "spec": spec})
         try:
-            _start_task(api, config, tenant, images.airflow[tenant.name], "e2e-task-cut", 60)
+            _start_task(api, config, tenant, images.airflow[tenant.name], "e2e-task-cut", 30)
             phase, logs = _task_result(api, tenant, "e2e-task-cut")
             expect(phase == "Failed", f"the task {phase} without the API-server rule:\n{logs[-3000:]}")
             print(f"    {tenant.namespace_name}: the task pod Failed (its worker could not reach the API server)")

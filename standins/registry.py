@@ -11,7 +11,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def registry(directory: Path, logins: Mapping[str, str] | None = None,
-             storage: Path | None = None) -> Iterator[RunningRegistry]:
+             storage: Path | None = None) -> Generator[RunningRegistry]:
     """A registry until the block ends: plain HTTP without ``logins``; TLS and htpasswd with them.
     ``storage`` keeps the blobs elsewhere than ``directory`` (a cache that outlives the run)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,8 @@ def _problems(expected: dict[str, str]) -> list[str]:
             if [(m.mount_path, m.sub_path) for m in mounts] != [(expected["mount_path"], None)]:
                 problems.append(f"{task.task_id}: the cache Secret is not mounted as a directory at "
                                 f"{expected['mount_path']}: {[(m.mount_path, m.sub_path) for m in mounts]}")
-            pull = [s.name for s in task.image_pull_secrets or []]
+            pull_secrets: list[Any] = list(task.image_pull_secrets or [])
+            pull = [str(s.name) for s in pull_secrets]
             if pull != [expected["pull_secret"]]:
                 problems.append(f"{task.task_id}: pulls with {pull}, not the namespace's {expected['pull_secret']}")
             resources = task.container_resources

@@ -8,6 +8,7 @@ import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import TCPServer
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -30,13 +31,22 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self) -> None:
+        # HTTPServer looks its own name up (a reverse DNS query) here; the stand-ins need no name.
+        TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
 class StandIn:
     """Serves ``handler`` on ``address`` (TLS when ``cert`` and ``key`` are given) until ``close()``."""
 
     def __init__(self, handler: type[Handler], cert: Path | None = None, key: Path | None = None,
                  address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
-        self._server = ThreadingHTTPServer(address, handler)
-        self._server.daemon_threads = True
+        self._server = _Server(address, handler)
         scheme = "http"
         if cert is not None and key is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
