@@ -3,10 +3,9 @@ export of every shard's tenants."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from composition.stack_config import runtime_config_values
-from config.errors import ConfigError, problems_from
+from config.errors import ConfigError
+from config.rule_walk import check
 from config.shard import SHARD_PROJECT, TenantShardConfig
 from config.validation import split_config
 
@@ -17,7 +16,7 @@ SHARDS_OUTPUT = "tenantShards"
 def load_shard() -> TenantShardConfig:
     """Read and validate a shard stack's config from the Pulumi runtime."""
     raw, _, _ = split_config(runtime_config_values(), set(), project=SHARD_PROJECT)
-    try:
-        return TenantShardConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(problems_from(error, TenantShardConfig)) from None
+    config, problems = check(TenantShardConfig, raw)
+    if problems:
+        raise ConfigError(problems)
+    return config

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from collections.abc import Iterator
 
-from config.base import Model
+from config.base import Issue, Model, rule
 from config.rules import (
     NonEmptyStr,
 )
@@ -18,8 +18,7 @@ class KubernetesConfig(Model):
     kubeconfig: NonEmptyStr | None = None
     """path of a kubeconfig file for the target cluster (set this or context)"""
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> KubernetesConfig:
+    @rule
+    def _exactly_one(self) -> Iterator[Issue]:
         if (self.context is None) == (self.kubeconfig is None):
-            raise ValueError("set exactly one of 'context' or 'kubeconfig'")
-        return self
+            yield Issue("", "set exactly one of 'context' or 'kubeconfig'")

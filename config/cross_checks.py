@@ -1,104 +1,151 @@
-"""Rules that relate keys in different parts of the stack config.
+"""Rules that relate keys in different sections of the stack config.
 
-They run even when other parts are invalid, on whatever did validate, so that one run reports
-every problem at once.
+They run on whatever part of the config validated (``config.rule_walk``), so each reads a tenant's keys
+through ``known``: a tenant whose key did not validate is left out of that rule, not the whole rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from pydantic.alias_generators import to_snake
-
-from config.errors import Problem
-from config.tenant import TenantConfig
+from config.base import Issue
+from config.tenancy import anywhere
+from domain.address_reach import reaches_everywhere
 from domain.registry_policy import registry_violations
 
+if TYPE_CHECKING:
+    from config.stack import StackConfig
+    from config.tenant import TenantConfig
 
-@dataclass(frozen=True)
-class CrossView:
-    """What the cross-key rules look at: the parts of the config they relate."""
-
-    platform_namespace: str | None
-    datakit_names: frozenset[str] | None
-    tenants: tuple[tuple[int, TenantConfig], ...]
-    registry_host: str | None = None
-    values_overrides: dict[str, Any] | None = None
-    realms: frozenset[str] | None = None
-    """the Kerberos realm and its trusted realms"""
+UNKNOWN = object()
 
 
-def cross_problems(view: CrossView) -> list[Problem]:
-    problems: list[Problem] = []
-    problems += _unique(view.tenants, "name", "names")
-    problems += _unique(view.tenants, "namespace", "namespaces")
-    # One identity per tenant: a shared principal or keytab lets one tenant act as another.
-    problems += _unique(view.tenants, "kerberos.principal", "Kerberos principals")
-    problems += _unique(view.tenants, "kerberos.keytabSecretId", "keytab secrets")
-    if view.registry_host and view.values_overrides:
-        problems += [
-            Problem(f"platform.valuesOverrides.{path}", rule)
-            for path, rule in registry_violations(view.values_overrides, view.registry_host)
-        ]
-    for index, tenant in view.tenants:
-        if view.platform_namespace is not None and tenant.namespace == view.platform_namespace:
-            problems.append(
-                Problem(
-                    f"tenants[{index}].namespace",
-                    f"{tenant.namespace!r} is the platform namespace; a tenant needs its own",
-                )
-            )
-        # Houston checks the deployment's release name against the platform namespace.
-        if view.platform_namespace is not None:
-            problems += _release_name_problems(index, tenant.release_name, view.platform_namespace)
-        realm = tenant.kerberos.principal.rsplit("@", 1)[-1]
-        if view.realms is not None and realm not in view.realms:
-            problems.append(Problem(
-                f"tenants[{index}].kerberos.principal",
-                f"{tenant.kerberos.principal!r} is in realm {realm}, which is neither kerberos.realm nor "
-                "listed in kerberos.trustedRealms",
-            ))
-        if view.datakit_names is None:
-            continue
-        for position, kit in enumerate(tenant.datakits):
-            if kit not in view.datakit_names:
-                known = ", ".join(sorted(view.datakit_names)) or "none"
-                problems.append(
-                    Problem(
-                        f"tenants[{index}].datakits[{position}]",
-                        f"{kit!r} is not defined under 'datakits' (defined: {known})",
-                    )
-                )
-    return problems
+def known(model: Any, dotted: str) -> Any:
+    """The value at a dotted attribute path, or ``UNKNOWN`` where a key did not validate."""
+    value = model
+    for part in dotted.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            return UNKNOWN
+    return value
 
 
-def _release_name_problems(index: int, name: str, platform_namespace: str) -> list[Problem]:
-    if name == "base-images":
-        return [Problem(f"tenants[{index}].name", "'base-images' is a name Houston keeps for itself as a release name")]
-    if len(f"{platform_namespace}-{name}") > 63:
-        return [Problem(f"tenants[{index}].name", f"{name!r} is too long for a release name: Houston allows "
-                        f"{62 - len(platform_namespace)} characters beside platform.namespace {platform_namespace!r}")]
-    return []
+def tenants_with(stack: StackConfig, *keys: str) -> Iterator[tuple[int, TenantConfig, list[Any]]]:
+    """Each tenant whose ``keys`` all validated, with their values."""
+    for index, tenant in enumerate(known(stack, "tenants") if known(stack, "tenants") is not UNKNOWN else []):
+        values = [known(tenant, key) for key in keys]
+        if all(value is not UNKNOWN for value in values):
+            yield index, tenant, values
 
 
-def _unique(tenants: Iterable[tuple[int, TenantConfig]], key: str, what: str) -> list[Problem]:
-    """A problem for each tenant whose ``key`` (a dotted path as in the stack file) an earlier
-    tenant already has."""
+def unique(stack: StackConfig, attribute: str, key: str, what: str, fold: bool = False) -> Iterator[Issue]:
+    """A problem for each tenant whose ``attribute`` an earlier tenant already has (``fold``: ignoring case)."""
     first_seen: dict[object, int] = {}
-    problems: list[Problem] = []
-    for index, tenant in tenants:
-        value: object = tenant
-        for part in key.split("."):
-            value = getattr(value, to_snake(part))
-        if value in first_seen:
-            problems.append(
-                Problem(
-                    f"tenants[{index}].{key}",
-                    f"{value!r} is already used by tenants[{first_seen[value]}]; tenant {what} must be unique",
-                )
-            )
+    for index, _, (value,) in tenants_with(stack, attribute):
+        seen = value.casefold() if fold and isinstance(value, str) else value
+        if seen in first_seen:
+            case = " (compared without case, as Active Directory does)" if fold else ""
+            yield Issue(f"tenants[{index}].{key}", f"{value!r} is already used by tenants[{first_seen[seen]}]{case}; "
+                        f"tenant {what} must be unique")
         else:
-            first_seen[value] = index
-    return problems
+            first_seen[seen] = index
+
+
+def overrides_registry(stack: StackConfig) -> Iterator[Issue]:
+    host, overrides = known(stack, "artifactory.host"), known(stack, "platform.values_overrides")
+    if host is UNKNOWN or overrides is UNKNOWN:
+        return
+    for path, message in registry_violations(overrides, host):
+        yield Issue(f"platform.valuesOverrides.{path}", message)
+
+
+def platform_namespace(stack: StackConfig) -> Iterator[Issue]:
+    namespace = known(stack, "platform.namespace")
+    if namespace is UNKNOWN:
+        return
+    for index, _, (tenant_namespace,) in tenants_with(stack, "namespace_name"):
+        if tenant_namespace == namespace:
+            yield Issue(f"tenants[{index}].namespace", f"{tenant_namespace!r} is the platform namespace; a tenant "
+                        "needs its own")
+    # Houston checks each deployment's release name (the tenant's name) beside the platform namespace.
+    for index, _, (name,) in tenants_with(stack, "release_name"):
+        if name == "base-images":
+            yield Issue(f"tenants[{index}].name", "'base-images' is a name Houston keeps for itself as a release name")
+        elif len(f"{namespace}-{name}") > 63:
+            yield Issue(f"tenants[{index}].name", f"{name!r} is too long for a release name: Houston allows "
+                        f"{62 - len(namespace)} characters beside platform.namespace {namespace!r}")
+
+
+def realms(stack: StackConfig) -> Iterator[Issue]:
+    realm, trusted = known(stack, "kerberos.realm"), known(stack, "kerberos.trusted_realms")
+    if realm is UNKNOWN or trusted is UNKNOWN:
+        return
+    allowed = {realm, *trusted}
+    for index, _, (principal,) in tenants_with(stack, "kerberos.principal"):
+        principal_realm = principal.rsplit("@", 1)[-1]
+        if principal_realm not in allowed:
+            yield Issue(f"tenants[{index}].kerberos.principal", f"{principal!r} is in realm {principal_realm}, "
+                        "which is neither kerberos.realm nor listed in kerberos.trustedRealms")
+
+
+def datakits(stack: StackConfig) -> Iterator[Issue]:
+    defined = known(stack, "datakits")
+    if defined is UNKNOWN:
+        return
+    for index, _, (kits,) in tenants_with(stack, "datakits"):
+        for position, kit in enumerate(kits):
+            if kit not in defined:
+                yield Issue(f"tenants[{index}].datakits[{position}]", f"{kit!r} is not defined under 'datakits' "
+                            f"(defined: {', '.join(sorted(defined)) or 'none'})")
+
+
+def shards(stack: StackConfig) -> Iterator[Issue]:
+    declared = known(stack, "tenancy.shards")
+    if declared is UNKNOWN:
+        return
+    for index, _, (shard,) in tenants_with(stack, "shard"):
+        if shard is not None and shard not in declared:
+            listed = ", ".join(declared) or "none"
+            yield Issue(f"tenants[{index}].shard", f"{shard!r} is not a shard of this stack (tenancy.shards: "
+                        f"{listed}); a tenant in a shard no stack declares would have no network policy, quota or "
+                        "role binding: add the shard to tenancy.shards once its stack exists, or fix the name")
+
+
+def deployers(stack: StackConfig) -> Iterator[Issue]:
+    """No tenant may be a deployer: deployers may change the isolation objects the admission policy guards."""
+    groups, users = known(stack, "tenancy.deployers.groups"), known(stack, "tenancy.deployers.users")
+    if groups is not UNKNOWN:
+        tenant_groups = {group.casefold(): f"tenants[{index}].{key}[{position}]"
+                         for index, _, (bound,) in tenants_with(stack, "groups") for key, position, group in bound}
+        for position, group in enumerate(groups):
+            where = tenant_groups.get(group.casefold())
+            if where:
+                yield Issue(f"tenancy.deployers.groups[{position}]", f"{group!r} is bound in a tenant namespace "
+                            f"({where}; compared without case): its members could undo their own tenant's isolation; "
+                            "deployers are the platform's own identities")
+    if users is not UNKNOWN:
+        namespaces = {namespace: index for index, _, (namespace,) in tenants_with(stack, "namespace_name")}
+        for position, user in enumerate(users):
+            prefix, _, rest = user.partition("system:serviceaccount:")
+            namespace = rest.split(":", 1)[0]
+            if not prefix and namespace in namespaces:
+                yield Issue(f"tenancy.deployers.users[{position}]", f"{user!r} is a service account of "
+                            f"tenants[{namespaces[namespace]}]'s namespace: anyone who may run a pod there could act "
+                            "as it and undo the isolation; use an identity outside tenant namespaces")
+
+
+def tenant_egress(stack: StackConfig) -> Iterator[Issue]:
+    """A tenant's own rules together with the shared lists every tenant reaches."""
+    shared: list[str] = [] if (found := known(stack, "tenancy.egress.tenant_cidrs")) is UNKNOWN else found
+    if reaches_everywhere(shared):
+        return  # reported on tenancy.egress
+    for index, _, (rules,) in tenants_with(stack, "egress"):
+        # A rule with a reason may reach everywhere; one that does alone is reported on the rule itself.
+        own: list[list[str]] = [cidrs for rule in rules if known(rule, "anywhere_reason") is None
+                                for cidrs in [known(rule, "cidrs")] if cidrs is not UNKNOWN]
+        if own and not any(reaches_everywhere(cidrs) for cidrs in own):
+            yield from anywhere(f"tenants[{index}].egress", [*shared, *(c for cidrs in own for c in cidrs)],
+                                "with tenancy.egress they cover it: set anywhereReason on the rule that needs it, or "
+                                "name the data sources' own addresses")

@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
+from domain.secret_text import names_a_secret, secret_in_text
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -25,12 +27,8 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class FieldError(ValueError):
-    """Raised by a model validator to blame one field of the model rather than the whole model."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+class HiddenValueError(ValueError):
+    """A rule's refusal whose value must not be printed: it may hold a secret (a URL with a login, say)."""
 
 
 class ConfigError(pulumi.RunError):
@@ -57,8 +55,19 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
-def _show(value: Any) -> str:
+# Keys under which any value may be a secret: a value refused there is never printed.
+_FREE_FORM = ("variables", "extra", "valuesOverrides")
+
+
+def _show(value: Any, loc: tuple[Any, ...] = ()) -> str:
+    """The value as an error line shows it, or nothing where it may be a secret: under a key that names
+    a secret or takes free-form values, or a text that looks like one."""
     if isinstance(value, (dict, list)):
+        return ""
+    keys = [str(part) for part in loc if isinstance(part, str)]
+    if any(names_a_secret(key) for key in keys) or any(key in _FREE_FORM for key in keys):
+        return ""
+    if isinstance(value, str) and secret_in_text(value):
         return ""
     text = repr(value)
     return (text[:77] + "...'" if len(text) > 80 else text) + " "
@@ -119,6 +128,9 @@ _RULES = {
     "model_type": "must be a mapping of keys",
     "model_attributes_type": "must be a mapping of keys",
     "greater_than": "must be a positive integer",
+    "float_type": "must be a number",
+    # A rule's pattern is worded by the rule itself (config.rules.Rule); never print the regular expression.
+    "string_pattern_mismatch": "does not have the form this key takes (see docs/configuration.md)",
 }
 
 
@@ -142,18 +154,18 @@ def problems_from(
         if kind == "extra_forbidden":
             # Never echo the value: a misplaced secret would be printed.
             problems.append(Problem(key_path(loc), _unknown_key(root, loc)))
-        elif isinstance(cause, FieldError):
-            problems.append(Problem(key_path(loc + (cause.field,)), str(cause)))
+        elif isinstance(cause, HiddenValueError):
+            problems.append(Problem(key_path(loc), str(cause)))
         elif kind == "value_error":
-            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{cause or err['msg']}"))
+            problems.append(Problem(key_path(loc), f"{_show(err['input'], loc)}{cause or err['msg']}"))
         elif kind == "missing":
             problems.append(Problem(key_path(loc), _RULES[kind]))
         elif kind == "string_type" and _is_number(err["input"]):
             # YAML reads an unquoted 3.10 as the float 3.1: the text as written is already lost.
-            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{_NUMBER_NOT_STRING}"))
+            problems.append(Problem(key_path(loc), f"{_show(err['input'], loc)}{_NUMBER_NOT_STRING}"))
         else:
             rule = _RULES.get(kind) or err["msg"].replace("Input should be", "must be")
             if kind == "too_short" and (err.get("ctx") or {}).get("min_length") == 1:
                 rule = "must not be empty"
-            problems.append(Problem(key_path(loc), f"{_show(err['input'])}{rule}"))
+            problems.append(Problem(key_path(loc), f"{_show(err['input'], loc)}{rule}"))
     return problems

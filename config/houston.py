@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from pydantic import Field
+from config.base import Issue, Model, PositiveInt, rule
+from config.rules import Bound, HoustonUrl
 
-from config.base import Model, PositiveInt
-
-# Houston's endpoint: https, or http on the loopback interface only (a stand-in, a port-forward).
-HoustonUrl = Annotated[str, Field(strict=True, pattern=r"^(https://[^/\s]+|http://(127\.0\.0\.1|localhost)(:[0-9]+)?)(/\S*)?$")]
+Seconds = Annotated[PositiveInt, Bound(24 * 3600, "a wait longer than a day is a hung deployment, not a slow one")]
 
 
 class HoustonTimeouts(Model):
-    deploy_seconds: PositiveInt = 900
-    """how long a created or changed deployment may take to become HEALTHY"""
-    delete_seconds: PositiveInt = 600
-    """how long a hard-deleted deployment may stay listed"""
-    poll_interval_seconds: PositiveInt = 10
-    """seconds between status reads while waiting"""
+    deploy_seconds: Seconds = 900
+    """how long a created or changed deployment may take to become HEALTHY (at most a day)"""
+    delete_seconds: Seconds = 600
+    """how long a hard-deleted deployment may stay listed (at most a day)"""
+    poll_interval_seconds: Seconds = 10
+    """seconds between status reads while waiting (below both waits)"""
+
+    @rule
+    def _poll_within_the_waits(self) -> Iterator[Issue]:
+        shortest = min(self.deploy_seconds, self.delete_seconds)
+        if self.poll_interval_seconds >= shortest:
+            yield Issue("pollIntervalSeconds", f"{self.poll_interval_seconds} is not below the shortest wait "
+                        f"({shortest} s): a wait would end before its first status read")
 
 
 class HoustonConfig(Model):

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from config.base import Model, PositiveInt
-from config.errors import FieldError
+from config.base import Issue, Model, PositiveInt, rule
 from config.rules import (
     AbsolutePath,
+    Bound,
     HostWithPort,
     HttpsUrl,
     ImageNameTag,
     KerberosRealm,
     NonEmptyStr,
+    Rule,
 )
 from domain.tickets import RENEW_MARGIN_SECONDS
+
+# Directories of a container's own system: a Secret mounted over one of them, or over a directory holding one,
+# hides what the image keeps there (certificates, the service account token, libraries, Airflow itself).
+SYSTEM_DIRECTORIES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+                      "/sbin", "/sys", "/usr", "/var/lib", "/var/log", "/var/run", "/var/spool", "/home", "/opt",
+                      "/srv", "/tmp", "/var/tmp", "/mnt", "/media")
+# Of those, the ones that nothing may be mounted inside either.
+_SEALED = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys",
+           "/usr", "/var/lib", "/var/run")
+
+
+def _clear_of_system_directories(path: str) -> bool:
+    inside = any(path == sealed or path.startswith(f"{sealed}/") for sealed in _SEALED)
+    over = any(system == path or system.startswith(f"{path.rstrip('/')}/") for system in SYSTEM_DIRECTORIES)
+    return not inside and not over
+
+
+CacheMountPath = Annotated[AbsolutePath, Rule(
+    f"is, holds or lies inside a system directory of the container ({', '.join(_SEALED)} and the like), whose "
+    "files the cache Secret would hide; use a directory of its own such as /krb5/cache",
+    test=_clear_of_system_directories,
+)]
+# MIT Kerberos renews a ticket for at most 7 days by default; no KDC grants a longer life.
+TicketSeconds = Annotated[PositiveInt, Bound(7 * 24 * 3600, "no KDC grants a ticket a longer life than 7 days")]
 
 
 class DelineaConfig(Model):
@@ -36,26 +62,21 @@ class KerberosConfig(Model):
     manager_image: ImageNameTag | None = None
     """ticket manager image name:tag inside the platform repository (default: the manager this project
     builds from docker/kerberos-manager, kerberos-manager:<its VERSION>)"""
-    renew_interval_seconds: PositiveInt
+    renew_interval_seconds: TicketSeconds
     """seconds between ticket renewals; at least 300 below the lifetime"""
-    ticket_lifetime_seconds: PositiveInt
-    """ticket lifetime in seconds"""
-    cache_mount_path: AbsolutePath = "/krb5/cache"
-    """where tenant pods mount their ticket cache Secret"""
-    replicas: PositiveInt = 1
-    """ticket manager replicas (a PodDisruptionBudget above 1)"""
+    ticket_lifetime_seconds: TicketSeconds
+    """ticket lifetime in seconds (at most 7 days)"""
+    cache_mount_path: CacheMountPath = "/krb5/cache"
+    """where tenant pods mount their ticket cache Secret (a directory of its own, not a system one)"""
+    replicas: Annotated[PositiveInt, Bound(10, "two or three keep the manager available; each renews every ticket")] = 1
+    """ticket manager replicas (a PodDisruptionBudget above 1; at most 10)"""
     delinea: DelineaConfig
     """the Delinea Secret Server holding the keytabs"""
 
-    @model_validator(mode="after")
-    def _renew_before_expiry(self) -> KerberosConfig:
+    @rule
+    def _renew_before_expiry(self) -> Iterator[Issue]:
         latest = self.ticket_lifetime_seconds - RENEW_MARGIN_SECONDS
         if self.renew_interval_seconds > latest:
-            raise FieldError(
-                "renewIntervalSeconds",
-                f"{self.renew_interval_seconds} must be at least "
-                f"{RENEW_MARGIN_SECONDS} s below ticketLifetimeSeconds "
-                f"({self.ticket_lifetime_seconds}), i.e. at most {latest}, so a renewed cache "
-                "reaches pods before the old ticket expires"
-            )
-        return self
+            yield Issue("renewIntervalSeconds", f"{self.renew_interval_seconds} must be at least "
+                        f"{RENEW_MARGIN_SECONDS} s below ticketLifetimeSeconds ({self.ticket_lifetime_seconds}), "
+                        f"i.e. at most {latest}, so a renewed cache reaches pods before the old ticket expires")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool
 
-from config.base import Model
-from config.errors import FieldError
+from config.base import Issue, Model, rule
 from config.rules import (
+    Bound,
     HttpsUrl,
     NonEmptyStr,
     Quantity,
@@ -20,7 +21,7 @@ from domain.alerts import CHART_RECEIVERS, Receiver
 # Alertmanager takes Go durations; Prometheus's retention the same units plus d, w, y.
 RetentionDuration = Annotated[str, Field(strict=True), Rule(
     "is not a Prometheus duration such as '15d' or '12h' (a number and one of ms, s, m, h, d, w, y)",
-    pattern=r"[1-9][0-9]*(?:ms|s|m|h|d|w|y)",
+    pattern=r"[1-9][0-9]{0,5}(?:ms|s|m|h|d|w|y)",
 )]
 
 
@@ -71,8 +72,10 @@ class PagerDutyReceiver(Model):
 
 
 class WebhookReceiver(Model):
-    max_alerts: Annotated[int, Field(strict=True, ge=0)] = 0
-    """most alerts in one message (0: all); the URL is the receiver's entry in the secret alertReceiverSecrets"""
+    max_alerts: Annotated[int, Field(strict=True, ge=0), Bound(10000, "Alertmanager sends at most that many in "
+                                                                "one message anyway")] = 0
+    """most alerts in one message (0: all; at most 10000); the URL is the receiver's entry in the secret
+    alertReceiverSecrets"""
 
 
 class AlertReceiver(Model):
@@ -91,11 +94,10 @@ class AlertReceiver(Model):
     send_resolved: StrictBool = True
     """also notify when an alert resolves"""
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AlertReceiver:
+    @rule
+    def _exactly_one(self) -> Iterator[Issue]:
         if len(self.kinds) != 1:
-            raise ValueError("set exactly one of 'email', 'slack', 'pagerduty' or 'webhook'")
-        return self
+            yield Issue("", "set exactly one of 'email', 'slack', 'pagerduty' or 'webhook'")
 
     @property
     def kinds(self) -> list[Literal["email", "slack", "pagerduty", "webhook"]]:
@@ -150,12 +152,12 @@ class MonitoringConfig(Model):
     storage: PrometheusStorage | None = None
     """Prometheus's volume (default: the chart's, 100Gi)"""
 
-    @model_validator(mode="after")
-    def _known_receivers(self) -> MonitoringConfig:
-        for key, name in (("platformReceiver", self.platform_receiver),
-                          ("platformCriticalReceiver", self.platform_critical_receiver),
-                          ("defaultTenantReceiver", self.default_tenant_receiver)):
+    @rule
+    def _known_receivers(self) -> Iterator[Issue]:
+        for key, attribute in (("platformReceiver", "platform_receiver"),
+                               ("platformCriticalReceiver", "platform_critical_receiver"),
+                               ("defaultTenantReceiver", "default_tenant_receiver")):
+            name = getattr(self, attribute, None)
             if name is not None and name not in self.receivers:
-                raise FieldError(key, f"{name!r} is not defined under monitoring.receivers "
-                                 f"(defined: {', '.join(sorted(self.receivers))})")
-        return self
+                yield Issue(key, f"{name!r} is not defined under monitoring.receivers "
+                            f"(defined: {', '.join(sorted(self.receivers))})")

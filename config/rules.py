@@ -19,6 +19,10 @@ from pydantic import AfterValidator, GetCoreSchemaHandler, GetJsonSchemaHandler,
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from config.errors import HiddenValueError
+from config.sizing import MAX_QUANTITY, parse_quantity
+from domain.registry_policy import is_public_registry
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -34,6 +38,8 @@ class Rule:
     pattern: str | None = None
     test: Callable[[str], bool] | None = None
     max_length: int | None = None
+    hide_value: bool = False
+    """the error does not show the value (it may hold a secret)"""
 
     def __call__(self, value: str) -> str:
         if (
@@ -41,7 +47,7 @@ class Rule:
             or (self.test is not None and not self.test(value))
             or (self.max_length is not None and len(value) > self.max_length)
         ):
-            raise ValueError(self.message)
+            raise HiddenValueError(self.message) if self.hide_value else ValueError(self.message)
         return value
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -56,8 +62,32 @@ class Rule:
         return json_schema
 
 
+@dataclass(frozen=True)
+class Bound:
+    """An upper bound of an integer, with the reason for it: ``<value> is above <maximum>, <reason>``. Goes into
+    the JSON schema as ``maximum``."""
+
+    maximum: int
+    reason: str
+
+    def __call__(self, value: int) -> int:
+        if value > self.maximum:
+            raise ValueError(f"is above {self.maximum}, the most this key takes: {self.reason}")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maximum"] = self.maximum
+        return json_schema
+
+
 # At most 63 characters: 1 + 61 + 1.
 _LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+# A label that starts with a letter (RFC 1035): what a Service name must be.
+_DNS1035 = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?"
 _REPO_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPO_PATH = rf"{_REPO_COMPONENT}(?:/{_REPO_COMPONENT})*"
@@ -77,6 +107,22 @@ def _is_https_url(value: str) -> bool:
     except ValueError:  # e.g. an unbalanced '[' around the host
         return False
     return parts.scheme == "https" and bool(parts.hostname)
+
+
+def _no_login(value: str) -> bool:
+    # Any user-info part: 'user:password@', or a token given as the user.
+    return "@" not in value.split("://", 1)[-1].split("/", 1)[0]
+
+
+_NO_LOGIN = Rule(
+    "has a login in it (user:password@host); the stack file and every render of it are plain text, and the "
+    "program adds its login itself: drop it (and rotate that password)",
+    test=_no_login, hide_value=True,
+)
+
+
+def _quantity_in_range(value: str) -> bool:
+    return parse_quantity(value) <= MAX_QUANTITY
 
 
 def _cidr(value: str) -> str:
@@ -106,12 +152,28 @@ DnsDomain = Annotated[str, _STRICT, Rule(
     pattern=rf"{_LABEL}(?:\.{_LABEL})+",
     max_length=253,
 )]
+Rfc1035Label = Annotated[str, _STRICT, Rule(
+    "is not an RFC 1035 label, which the Services named after it must be (lowercase letters, digits and '-', "
+    "starting with a letter, ending with a letter or digit, at most 63 characters)",
+    pattern=_DNS1035,
+)]
+# Kubernetes keeps kube-* and default, OpenShift openshift and openshift-*, for their own namespaces.
+RESERVED_NAMESPACE_PREFIXES = ("kube-", "openshift-")
+RESERVED_NAMESPACES = frozenset({"default", "openshift", "kube-system", "kube-public", "kube-node-lease"})
+NamespaceName = Annotated[Rfc1123Label, Rule(
+    "is a namespace Kubernetes or OpenShift keeps for itself (default, openshift, kube-*, openshift-*); "
+    "choose one of its own",
+    test=lambda value: value not in RESERVED_NAMESPACES and not value.startswith(RESERVED_NAMESPACE_PREFIXES),
+)]
 RegistryHost = Annotated[
     str,
     _STRICT,
-    Rule("must be a bare registry host without a scheme (drop the 'https://')", test=lambda v: "://" not in v),
+    Rule("must be a bare registry host without a scheme (drop the 'https://')", test=lambda v: "://" not in v,
+         hide_value=True),
     Rule("must be a bare registry host without a path (repositories go elsewhere)", test=lambda v: "/" not in v),
     Rule("is not a registry host name (lowercase DNS name, optional ':port')", pattern=_HOST),
+    Rule("is a public registry: the platform's builds would push its images there, with the Artifactory "
+         "password; name the company's Artifactory host", test=lambda v: not is_public_registry(v)),
 ]
 HostWithPort = Annotated[str, _STRICT, Rule(
     "is not a host name with an optional ':port' (no scheme, no path)", pattern=_HOST
@@ -147,11 +209,12 @@ ReleaseVersion = Annotated[str, _STRICT, Rule(
 PythonVersion = Annotated[str, _STRICT, Rule(
     "is not a Python version of the form '3.X' (quote it: 3.10 is a number)", pattern=r"3\.[0-9]{1,2}"
 )]
-# A Kubernetes resource.Quantity without a sign: 500m, 2, 1.5, 64Gi, 1e3.
+# A Kubernetes resource.Quantity without a sign: 500m, 2, 1.5, 64Gi, 1e3. Digits are bounded so that no
+# quantity is too large to compute with; the sizes that take one bound it further.
 Quantity = Annotated[str, _STRICT, Rule(
     "is not a Kubernetes quantity (for example '4', '500m', '16Gi')",
-    pattern=r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?",
-)]
+    pattern=r"(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]{1,2})?",
+), Rule("is larger than a Kubernetes quantity can be (2^63 - 1)", test=_quantity_in_range)]
 KerberosRealm = Annotated[str, _STRICT, Rule(
     "is not a Kerberos realm (upper case, for example 'CORP.COMPANY.COM')", pattern=_REALM
 )]
@@ -164,13 +227,34 @@ KerberosPrincipal = Annotated[
     ),
     Rule("uses _HOST, which expands to a pod name on Kubernetes; name the host", test=lambda v: "_HOST" not in v),
 ]
-HttpsUrl = Annotated[str, _STRICT, Rule("is not an https:// URL with a host", test=_is_https_url)]
+HttpsUrl = Annotated[str, _STRICT, _NO_LOGIN, Rule("is not an https:// URL with a host", test=_is_https_url)]
+# Houston's endpoint: https, or http on the loopback interface only (a stand-in, a port-forward).
+HoustonUrl = Annotated[str, _STRICT, _NO_LOGIN, Rule(
+    "is not an https:// URL with a host (http only on 127.0.0.1 or localhost), without spaces",
+    pattern=r"(?:https://[^/\s]+|http://(?:127\.0\.0\.1|localhost)(?::[0-9]+)?)(?:/\S*)?",
+)]
 ConfigKey = Annotated[str, _STRICT, Rule(
     "is not a key of letters, digits, '_', '.' and '-'", pattern=r"[A-Za-z0-9_.-]+"
 )]
 Cidr = Annotated[str, _STRICT, AfterValidator(_cidr)]
 AbsolutePath = Annotated[str, _STRICT, Rule(
-    "is not an absolute path without a trailing '/'", pattern=r"/|(?:/[^/]+)+"
+    "is not an absolute path without a trailing '/', '//', '.' or '..'",
+    pattern=r"/|(?:/[^/]+)+", test=lambda value: not {".", ".."} & set(value.split("/")),
+)]
+# Free text that says why a risk is taken: a sentence, not a placeholder.
+_PLACEHOLDERS = frozenset({"todo", "tbd", "n/a", "na", "none", "null", "reason", "because", "why", "x", "-", "?",
+                           "test", "temp", "fixme", "placeholder"})
+
+
+def _is_a_reason(value: str) -> bool:
+    text = " ".join(value.split())
+    return len(text) >= 10 and any(c.isalpha() for c in text) and text.lower().strip(".!") not in _PLACEHOLDERS
+
+
+Reason = Annotated[str, _STRICT, Rule(
+    "is not a reason: say in a sentence (at least 10 characters) why, e.g. 'SaaS endpoints without fixed "
+    "addresses (RISK-1234)'",
+    test=_is_a_reason,
 )]
 # A user allowed to change tenants' isolation objects. system:anonymous is every request without
 # credentials (when the API server allows those).

@@ -12,15 +12,21 @@ from pydantic import Field
 
 from config.base import Model
 from config.cluster import KubernetesConfig
-from config.rules import Rfc1123Label
+from config.rules import Rfc1123Label, Rule
 
 SHARD_PROJECT = "astronomer-tenant-shard"
 
+StackName = Annotated[str, Field(strict=True), Rule(
+    "is not a fully qualified stack name of the form <organization>/astronomer-platform/<stack> (three parts "
+    "separated by '/', without spaces)",
+    pattern=r"[^/\s]+/[^/\s]+/[^/\s]+",
+)]
+
 
 class TenantShardConfig(Model):
-    platform_stack: Annotated[str, Field(strict=True, pattern=r"^[^/\s]+/[^/\s]+/[^/\s]+$")]
+    platform_stack: StackName
     """the platform stack, <organization>/astronomer-platform/<stack> (a self-managed backend: organization)"""
     shard: Rfc1123Label
-    """the shard this stack declares: the platform's tenants whose 'shard' names it"""
+    """the shard this stack declares: the platform's tenants whose 'shard' names it (one of its tenancy.shards)"""
     kubernetes: KubernetesConfig
     """target cluster of the explicit Kubernetes provider (the platform's cluster)"""

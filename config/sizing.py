@@ -1,4 +1,5 @@
-"""Tenant quota sizing from the resources the program requests for the tenant's deployment.
+"""Tenant quota sizing from the resources the program requests for the tenant's deployment, and the bounds
+of every size.
 
 The platform sets its own quota for a deployment at twice its allocation (a restart briefly runs
 two of each pod). The allocation is what the program asks Houston for, per component, requests
@@ -24,6 +25,21 @@ SUPPORT_MEMORY = "2Gi"
 PLATFORM_QUOTA_FACTOR = 2
 CEILING_HEADROOM = Decimal("1.5")
 
+# Bounds, each with its reason (docs/configuration.md): far above any real deployment, low enough that a typo
+# (an extra digit, a unit left out) is caught before it becomes a quota of billions of cores.
+MAX_QUANTITY = Decimal(2**63 - 1)
+"""Kubernetes' own limit on a quantity"""
+MAX_POD_CPU = Decimal(64)
+MAX_POD_MEMORY = Decimal(512 * 2**30)
+POD_REASON = "a pod runs on one node, and 64 cores and 512Gi is a large node"
+MAX_TENANT_CPU = Decimal(2000)
+MAX_TENANT_MEMORY = Decimal(16 * 2**40)
+TENANT_REASON = "2000 cores and 16Ti is more than a tenant of a shared cluster holds"
+MAX_WORKERS = 200
+WORKERS_REASON = "more Celery workers than one Airflow deployment schedules for; split the work across tenants"
+MAX_REPLICAS = 10
+REPLICAS_REASON = "Airflow runs a few schedulers or triggerers for availability, not more"
+
 _SUFFIXES = {
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
     "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
@@ -40,7 +56,7 @@ class ComponentShare:
 
 
 def parse_quantity(text: str) -> Decimal:
-    """A Kubernetes quantity (already syntax-checked) as a number of base units."""
+    """A Kubernetes quantity (already syntax-checked, so its digits are bounded) as a number of base units."""
     for suffix in sorted(_SUFFIXES, key=len, reverse=True):
         if text.endswith(suffix):
             return Decimal(text[: -len(suffix)]) * _SUFFIXES[suffix]
@@ -61,3 +77,16 @@ def quota_ceiling(shares: Sequence[ComponentShare]) -> dict[str, str]:
     millicores = int(floor["cpu"] * CEILING_HEADROOM * 1000)
     mebibytes = int(floor["memory"] * CEILING_HEADROOM / 2**20)
     return {"cpu": f"{millicores}m", "memory": f"{mebibytes}Mi"}
+
+
+def ceiling_amounts(shares: Sequence[ComponentShare]) -> dict[str, Decimal]:
+    """The default ceiling as numbers: CPU cores and bytes."""
+    floor = platform_quota(shares)
+    return {resource: amount * CEILING_HEADROOM for resource, amount in floor.items()}
+
+
+def amount(resource: str, value: Decimal) -> str:
+    """A CPU amount in cores or a memory amount in GiB, for a message."""
+    if resource == "cpu":
+        return f"{value.normalize():f} cores"
+    return f"{(value / 2**30).quantize(Decimal('0.1')).normalize():f}Gi"

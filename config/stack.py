@@ -3,12 +3,14 @@ between sections."""
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from collections.abc import Iterator
 
+from pydantic import Field
+
+from config import cross_checks
 from config.artifactory import ArtifactoryConfig, DatakitConfig, ImagesConfig
-from config.base import Model
+from config.base import Issue, Model, rule
 from config.cluster import KubernetesConfig
-from config.errors import FieldError
 from config.houston import HoustonConfig
 from config.kerberos import KerberosConfig
 from config.monitoring import MonitoringConfig
@@ -49,37 +51,74 @@ class StackConfig(Model):
     def houston_url(self) -> str:
         return self.houston.url or f"https://houston.{self.platform.base_domain}/v1"
 
-    @model_validator(mode="after")
-    def _tenants_unless_allowed(self) -> StackConfig:
+    @rule
+    def _tenants_unless_allowed(self) -> Iterator[Issue]:
         # A stack file that lost its tenants (a bad merge, a key typo) would delete every tenant
         # namespace, and everything in it, on the next `pulumi up`.
         if not self.tenants and not self.tenancy.allow_no_tenants:
-            raise FieldError(
-                "tenants",
-                "is empty or missing, which would delete every tenant namespace of this stack; "
-                "list the tenants, or set tenancy.allowNoTenants: true if that is intended",
-            )
-        if self.tenants and self.artifactory.pull_username is None:
-            raise FieldError("artifactory.pullUsername", "is required once the stack has tenants: every tenant "
-                             "namespace holds this read-only user's login for its pods' image pulls")
-        self._alert_routing()
-        return self
+            yield Issue("tenants", "is empty or missing, which would delete every tenant namespace of this stack; "
+                        "list the tenants, or set tenancy.allowNoTenants: true if that is intended")
 
-    def _alert_routing(self) -> None:
+    @rule
+    def _pull_user_with_tenants(self) -> Iterator[Issue]:
+        if self.tenants and self.artifactory.pull_username is None:
+            yield Issue("artifactory.pullUsername", "is required once the stack has tenants: every tenant namespace "
+                        "holds this read-only user's login for its pods' image pulls")
+
+    @rule
+    def _alert_routing(self) -> Iterator[Issue]:
         """With monitoring, every tenant's alerts reach a receiver it defines."""
         monitoring = self.monitoring
-        for index, tenant in enumerate(self.tenants):
-            if monitoring is None and tenant.alerts is not None:
-                raise FieldError(f"tenants[{index}].alerts", "needs monitoring: define monitoring.receivers and "
-                                 "monitoring.platformReceiver, or remove it")
+        for index, _, (alerts,) in cross_checks.tenants_with(self, "alerts"):
             if monitoring is None:
+                if alerts is not None:
+                    yield Issue(f"tenants[{index}].alerts", "needs monitoring: define monitoring.receivers and "
+                                "monitoring.platformReceiver, or remove it")
                 continue
-            if tenant.alerts is None:
+            if alerts is None:
                 if monitoring.default_tenant_receiver is None:
-                    raise FieldError(f"tenants[{index}].alerts", "is required with monitoring: the tenant's alerts "
-                                     "would be routed to nothing of its own; set alerts.receiver (or "
-                                     "monitoring.defaultTenantReceiver)")
+                    yield Issue(f"tenants[{index}].alerts", "is required with monitoring: the tenant's alerts would "
+                                "be routed to nothing of its own; set alerts.receiver (or "
+                                "monitoring.defaultTenantReceiver)")
                 continue
-            if tenant.alerts.receiver not in monitoring.receivers:
-                raise FieldError(f"tenants[{index}].alerts.receiver", f"{tenant.alerts.receiver!r} is not defined "
-                                 f"under monitoring.receivers (defined: {', '.join(sorted(monitoring.receivers))})")
+            receiver = cross_checks.known(alerts, "receiver")
+            if receiver is not cross_checks.UNKNOWN and receiver not in monitoring.receivers:
+                yield Issue(f"tenants[{index}].alerts.receiver", f"{receiver!r} is not defined under "
+                            f"monitoring.receivers (defined: {', '.join(sorted(monitoring.receivers))})")
+
+    @rule
+    def _unique_tenants(self) -> Iterator[Issue]:
+        yield from cross_checks.unique(self, "name", "name", "names")
+        yield from cross_checks.unique(self, "namespace_name", "namespace", "namespaces")
+        # One identity per tenant: a shared principal or keytab lets one tenant act as another.
+        yield from cross_checks.unique(self, "kerberos.principal", "kerberos.principal", "Kerberos principals",
+                                       fold=True)
+        yield from cross_checks.unique(self, "kerberos.keytab_secret_id", "kerberos.keytabSecretId", "keytab secrets")
+
+    @rule
+    def _overrides_registry(self) -> Iterator[Issue]:
+        yield from cross_checks.overrides_registry(self)
+
+    @rule
+    def _platform_namespace(self) -> Iterator[Issue]:
+        yield from cross_checks.platform_namespace(self)
+
+    @rule
+    def _realms(self) -> Iterator[Issue]:
+        yield from cross_checks.realms(self)
+
+    @rule
+    def _datakits(self) -> Iterator[Issue]:
+        yield from cross_checks.datakits(self)
+
+    @rule
+    def _shards(self) -> Iterator[Issue]:
+        yield from cross_checks.shards(self)
+
+    @rule
+    def _deployers(self) -> Iterator[Issue]:
+        yield from cross_checks.deployers(self)
+
+    @rule
+    def _tenant_egress(self) -> Iterator[Issue]:
+        yield from cross_checks.tenant_egress(self)

@@ -1,21 +1,24 @@
-"""The ``tenancy`` section: what every tenant namespace shares (egress, Pod Security, deployers, protection)."""
+"""The ``tenancy`` section: what every tenant namespace shares (egress, Pod Security, deployers, protection,
+shards)."""
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, model_validator
+from pydantic import Field, StrictBool
 
-from config.base import Model, Port
-from config.errors import FieldError
+from config.base import Issue, Model, Port, rule
 from config.platform import PodSecurity
 from config.rules import (
     Cidr,
     DeployerUser,
     IdpGroup,
     NonEmptyStr,
+    Reason,
+    Rfc1123Label,
 )
+from domain.address_reach import reaches_everywhere
 
 
 class EgressRule(Model):
@@ -29,20 +32,22 @@ class EgressRule(Model):
     """destination ports"""
     protocol: Literal["TCP", "UDP"] = "TCP"
     """TCP or UDP"""
-    anywhere_reason: NonEmptyStr | None = None
-    """why this rule may reach every address (required for 0.0.0.0/0 or ::/0)"""
+    anywhere_reason: Reason | None = None
+    """why this rule may reach every address (required when its CIDRs together cover every address, or every
+    public one)"""
 
-    @model_validator(mode="after")
-    def _anywhere_needs_a_reason(self) -> EgressRule:
+    @rule
+    def _anywhere_needs_a_reason(self) -> Iterator[Issue]:
         if self.anywhere_reason is None:
-            _refuse_anywhere("cidrs", self.cidrs, "set anywhereReason on this rule to say why the tenant needs it")
-        return self
+            yield from anywhere("cidrs", self.cidrs, "set anywhereReason on this rule to say why the tenant needs it")
 
 
-def _refuse_anywhere(key: str, cidrs: list[str], remedy: str) -> None:
-    anywhere = [cidr for cidr in cidrs if ipaddress.ip_network(cidr).prefixlen == 0]
-    if anywhere:
-        raise FieldError(key, f"{anywhere} reaches every address and undoes the tenant's isolation; {remedy}")
+def anywhere(key: str, cidrs: list[str], remedy: str) -> Iterator[Issue]:
+    """A problem when ``cidrs`` together reach every address (or every public one)."""
+    reach = reaches_everywhere(cidrs)
+    if reach:
+        yield Issue(key, f"reaches every address on the internet ({cidrs} together cover {reach}), which undoes the "
+                    f"tenant's isolation; {remedy}")
 
 
 class TenantEgress(Model):
@@ -64,12 +69,28 @@ class TenantEgress(Model):
     database_port: Port = 5432
     """port of the metadata database"""
 
-    @model_validator(mode="after")
-    def _no_anywhere(self) -> TenantEgress:
+    @property
+    def tenant_cidrs(self) -> list[str]:
+        """What every tenant's pods reach through these lists (never the vault)."""
+        return [*self.api_server_cidrs, *self.kdc_cidrs, *self.database_cidrs]
+
+    @rule
+    def _no_anywhere(self) -> Iterator[Issue]:
+        remedy = "name the service's own addresses"
         for key, cidrs in (("apiServerCidrs", self.api_server_cidrs), ("kdcCidrs", self.kdc_cidrs),
                            ("vaultCidrs", self.vault_cidrs), ("databaseCidrs", self.database_cidrs)):
-            _refuse_anywhere(key, cidrs, "name the service's own addresses")
-        return self
+            yield from anywhere(key, cidrs, remedy)
+
+    @rule
+    def _no_anywhere_together(self) -> Iterator[Issue]:
+        # Each list alone is reported above; here the lists that one policy allows together.
+        if not any(reaches_everywhere(cidrs) for cidrs in (self.api_server_cidrs, self.kdc_cidrs, self.vault_cidrs,
+                                                             self.database_cidrs)):
+            yield from anywhere("", self.tenant_cidrs, "apiServerCidrs, kdcCidrs and databaseCidrs are every "
+                                "tenant's egress: name each service's own addresses")
+            manager = [*self.api_server_cidrs, *self.kdc_cidrs, *self.vault_cidrs]
+            yield from anywhere("", manager, "apiServerCidrs, kdcCidrs and vaultCidrs are the ticket manager's "
+                                "egress: name each service's own addresses")
 
 
 class TenancyDeployers(Model):
@@ -82,12 +103,11 @@ class TenancyDeployers(Model):
     groups: list[IdpGroup] = Field(default_factory=list)
     """groups whose members may (IdP groups; system: groups are refused)"""
 
-    @model_validator(mode="after")
-    def _someone(self) -> TenancyDeployers:
+    @rule
+    def _someone(self) -> Iterator[Issue]:
         if not self.users and not self.groups:
-            raise ValueError("lists no user or group; name the identity that runs pulumi up, or nobody could "
-                             "change a tenant's network policies, quota or role bindings")
-        return self
+            yield Issue("", "lists no user or group; name the identity that runs pulumi up, or nobody could "
+                        "change a tenant's network policies, quota or role bindings")
 
 
 class TenancyConfig(Model):
@@ -96,7 +116,7 @@ class TenancyConfig(Model):
     # Astronomer's Airflow pods run as non-root but do not set seccomp profiles or drop
     # capabilities: 'restricted' would reject them, so enforce 'baseline' and report the rest.
     pod_security: PodSecurity = PodSecurity(enforce="baseline", audit="restricted", warn="restricted")
-    """Pod Security labels of every tenant namespace"""
+    """Pod Security labels of every tenant namespace (enforce baseline or restricted: privileged is refused)"""
     protect_namespaces: StrictBool = False
     """refuse to delete a tenant namespace when its tenant leaves the config"""
     egress: TenantEgress
@@ -106,3 +126,21 @@ class TenancyConfig(Model):
     """allow an empty or missing 'tenants' list (it deletes every tenant namespace the stack had)"""
     deployers: TenancyDeployers
     """the only identities that may change or delete tenants' isolation objects (users and groups)"""
+    shards: list[Rfc1123Label] = Field(default_factory=list)
+    """the tenant shard stacks (project astronomer-tenant-shard) this stack's tenants may name in 'shard'"""
+
+    @rule
+    def _no_privileged_tenants(self) -> Iterator[Issue]:
+        # A privileged pod owns its node, and with it every other tenant's pods and tickets on that node.
+        if self.pod_security.enforce == "privileged":
+            yield Issue("podSecurity.enforce", "'privileged' lets a tenant's pod take over its node (host "
+                        "namespaces, host paths, privileged containers) and every tenant's pods on it; enforce "
+                        "baseline or restricted")
+
+    @rule
+    def _shards_once(self) -> Iterator[Issue]:
+        seen: set[str] = set()
+        for index, shard in enumerate(self.shards):
+            if shard in seen:
+                yield Issue(f"shards[{index}]", f"{shard!r} is listed twice")
+            seen.add(shard)

@@ -2,41 +2,75 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field, StrictBool, model_validator
 
-from config.base import Model, Port, PositiveInt
-from config.errors import FieldError
+from config.base import Issue, Model, Port, PositiveInt, rule
+from config.plain_values import numbers_in_range
 from config.rules import (
+    Bound,
     ConfigKey,
     IdpGroup,
     ImageNameTag,
     KerberosPrincipal,
+    NamespaceName,
     NonEmptyStr,
     Quantity,
     ReleaseVersion,
+    Rfc1035Label,
     Rfc1123Label,
+    Rule,
 )
-from config.sizing import ComponentShare, parse_quantity, platform_quota
+from config.sizing import (
+    MAX_POD_CPU,
+    MAX_POD_MEMORY,
+    MAX_REPLICAS,
+    MAX_TENANT_CPU,
+    MAX_TENANT_MEMORY,
+    MAX_WORKERS,
+    POD_REASON,
+    REPLICAS_REASON,
+    TENANT_REASON,
+    WORKERS_REASON,
+    ComponentShare,
+    amount,
+    ceiling_amounts,
+    parse_quantity,
+    platform_quota,
+)
 from config.tenancy import EgressRule
 from domain.alerts import TENANT_ALERTS, Severity
 from domain.environment_keys import RESERVED_AIRFLOW_VARIABLES, connection_env_key, env_key_problem, variable_env_key
+from domain.secret_text import names_a_secret
+
+# Delinea (Secret Server) keeps secret ids as 32-bit integers.
+SecretId = Annotated[PositiveInt, Bound(2**31 - 1, "Delinea's secret ids are 32-bit integers")]
+Workers = Annotated[PositiveInt, Bound(MAX_WORKERS, WORKERS_REASON)]
+Replicas = Annotated[PositiveInt, Bound(MAX_REPLICAS, REPLICAS_REASON)]
+PodCpu = Annotated[Quantity, Rule(f"is more than {MAX_POD_CPU} cores: {POD_REASON}",
+                                  test=lambda value: parse_quantity(value) <= MAX_POD_CPU)]
+PodMemory = Annotated[Quantity, Rule(f"is more than 512Gi: {POD_REASON}",
+                                     test=lambda value: parse_quantity(value) <= MAX_POD_MEMORY)]
+QuotaCpu = Annotated[Quantity, Rule(f"is more than {MAX_TENANT_CPU} cores: {TENANT_REASON}",
+                                    test=lambda value: parse_quantity(value) <= MAX_TENANT_CPU)]
+QuotaMemory = Annotated[Quantity, Rule(f"is more than 16Ti: {TENANT_REASON}",
+                                       test=lambda value: parse_quantity(value) <= MAX_TENANT_MEMORY)]
 
 
 class TenantKerberos(Model):
     principal: KerberosPrincipal
     """the tenant's principal, name[/instance]@REALM (no _HOST)"""
-    keytab_secret_id: PositiveInt
+    keytab_secret_id: SecretId
     """Delinea secret id holding the tenant's keytab"""
 
 
 class TenantQuota(Model):
-    cpu: Quantity
-    """CPU ceiling (Kubernetes quantity), above the platform's own quota"""
-    memory: Quantity
-    """memory ceiling (Kubernetes quantity), above the platform's own quota"""
+    cpu: QuotaCpu
+    """CPU ceiling (Kubernetes quantity, at most 2000 cores), above the platform's own quota"""
+    memory: QuotaMemory
+    """memory ceiling (Kubernetes quantity, at most 16Ti), above the platform's own quota"""
 
 
 class AirflowConnection(Model):
@@ -61,39 +95,62 @@ class AirflowConnection(Model):
     password: StrictBool = False
     """the connection has a password, kept in the secret airflowConnectionPasswords under <tenant>.<connId>"""
 
+    @rule
+    def _numbers_in_range(self) -> Iterator[Issue]:
+        yield from numbers_in_range(self.extra, "extra")
 
-# Namespaces every cluster has and shares; never a tenant's.
-SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "default"})
+
+_SECRET_NAME = ("looks like a secret; a stack file is plain text (and so is every render of it): keep it in the "
+                "vault, not in config")
 
 
-# Key names that hold secrets in Airflow variables and connection extras.
-_SECRET_LOOKING = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential", re.IGNORECASE)
+def _secret_keys(value: Any, path: str) -> Iterator[str]:
+    """The paths of every key under ``value`` (nested mappings and lists) whose name says it holds a secret."""
+    if isinstance(value, dict):
+        for key, item in cast(dict[Any, Any], value).items():
+            here = f"{path}.{key}"
+            if names_a_secret(str(key)):
+                yield here
+            yield from _secret_keys(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(cast(list[Any], value)):
+            yield from _secret_keys(item, f"{path}[{index}]")
 
 
 class AirflowSettings(Model):
     variables: dict[ConfigKey, str] = Field(default_factory=dict)
     """Airflow variables, AIRFLOW_VAR_<KEY> in the deployment (the platform adds artifactory_url, datakit_registry,
-    environment, astronomer_namespace, datakit_images)"""
+    environment, astronomer_namespace, datakit_images); no secret in a name or a value"""
     # A bare `list` factory would also fit pydantic's overload for factories that take the data,
     # and the type checker could not tell the item type; naming it settles that.
     connections: list[AirflowConnection] = Field(default_factory=list[AirflowConnection])
     """non-secret fields of Airflow connections"""
 
-    @model_validator(mode="after")
-    def _no_reserved_or_duplicate(self) -> AirflowSettings:
-        reserved = sorted(RESERVED_AIRFLOW_VARIABLES & self.variables.keys())
+    @rule
+    def _no_reserved(self) -> Iterator[Issue]:
+        # Airflow reads AIRFLOW_VAR_<KEY upper-cased>: 'Environment' is the platform's 'environment' too.
+        reserved = sorted(key for key in self.variables if key.lower() in RESERVED_AIRFLOW_VARIABLES)
         if reserved:
-            raise FieldError("variables", f"{reserved} are set by the platform; remove them")
+            yield Issue("variables", f"{reserved} are set by the platform; remove them")
+
+    @rule
+    def _unique_connections(self) -> Iterator[Issue]:
         ids = [c.conn_id for c in self.connections]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise FieldError("connections", f"connection ids {duplicates} appear more than once")
-        keys = [(f"variables.{key}", key) for key in self.variables]
-        keys += [(f"connections[{i}].extra.{key}", key) for i, c in enumerate(self.connections) for key in c.extra]
-        for path, key in keys:
-            if _SECRET_LOOKING.search(key):
-                raise FieldError(path, "looks like a secret; a stack file is plain text (and so is every render of "
-                                 "it): keep it in the vault, not in config")
+            yield Issue("connections", f"connection ids {duplicates} appear more than once")
+
+    @rule
+    def _no_secret_names(self) -> Iterator[Issue]:
+        for key in self.variables:
+            if names_a_secret(key):
+                yield Issue(f"variables.{key}", _SECRET_NAME)
+        for index, connection in enumerate(self.connections):
+            for path in _secret_keys(connection.extra, f"connections[{index}].extra"):
+                yield Issue(path, _SECRET_NAME)
+
+    @rule
+    def _houston_env_names(self) -> Iterator[Issue]:
         # Each becomes an environment variable of the deployment: Houston's naming rule applies.
         names = [(f"variables.{key}", variable_env_key(key)) for key in self.variables]
         names += [(f"connections[{i}].connId", connection_env_key(c.conn_id)) for i, c in enumerate(self.connections)]
@@ -101,29 +158,29 @@ class AirflowSettings(Model):
         for path, name in names:
             problem = env_key_problem(name)
             if problem:
-                raise FieldError(path, f"becomes the environment variable {problem}; use letters, digits and '_'")
-            if name in seen:
-                raise FieldError(path, f"becomes {name}, as {seen[name]} does; rename one")
-            seen[name] = path
-        return self
+                yield Issue(path, f"becomes the environment variable {problem}; use letters, digits and '_'")
+            elif name in seen:
+                yield Issue(path, f"becomes {name}, as {seen[name]} does; rename one")
+            seen.setdefault(name, path)
 
 
 class PodResources(Model):
     """CPU and memory of one pod (requests equal limits), converted to Houston's millicores and MiB."""
 
-    cpu: Quantity
-    """CPU per pod (Kubernetes quantity, whole millicores), e.g. 500m or 1"""
-    memory: Quantity
-    """memory per pod (Kubernetes quantity, whole MiB), e.g. 2Gi"""
+    cpu: PodCpu
+    """CPU per pod (Kubernetes quantity, whole millicores, at most 64 cores), e.g. 500m or 1"""
+    memory: PodMemory
+    """memory per pod (Kubernetes quantity, whole MiB, at most 512Gi), e.g. 2Gi"""
 
-    @model_validator(mode="after")
-    def _houston_units(self) -> PodResources:
+    @rule
+    def _houston_cpu(self) -> Iterator[Issue]:
         if parse_quantity(self.cpu) * 1000 % 1 or parse_quantity(self.cpu) <= 0:
-            raise FieldError("cpu", f"{self.cpu!r} is not a positive whole number of millicores (Houston takes "
-                             "millicores)")
+            yield Issue("cpu", f"{self.cpu!r} is not a positive whole number of millicores (Houston takes millicores)")
+
+    @rule
+    def _houston_memory(self) -> Iterator[Issue]:
         if parse_quantity(self.memory) % 2**20 or parse_quantity(self.memory) <= 0:
-            raise FieldError("memory", f"{self.memory!r} is not a positive whole number of MiB (Houston takes MiB)")
-        return self
+            yield Issue("memory", f"{self.memory!r} is not a positive whole number of MiB (Houston takes MiB)")
 
     @property
     def millicores(self) -> int:
@@ -135,8 +192,8 @@ class PodResources(Model):
 
 
 class ReplicatedPodResources(PodResources):
-    replicas: PositiveInt = 1
-    """number of pods"""
+    replicas: Replicas = 1
+    """number of pods (at most 10)"""
 
 
 class TenantDeployment(Model):
@@ -169,15 +226,18 @@ class TenantDeployment(Model):
         ]
 
 
+_LIMITS = {"cpu": MAX_TENANT_CPU, "memory": MAX_TENANT_MEMORY}
+
+
 class TenantConfig(Model):
-    name: Rfc1123Label
-    """line of business, an RFC 1123 label"""
-    namespace: Rfc1123Label | None = None
+    name: Rfc1035Label
+    """line of business, an RFC 1035 label (a letter first: the charts name Services after it)"""
+    namespace: NamespaceName | None = None
     """the tenant's namespace (default airflow-<name>)"""
     image: ImageNameTag
     """Airflow deployment image name:tag inside the deployments repository"""
-    max_workers: PositiveInt
-    """the deployment's Celery workers; with deployment sizes the quota ceiling"""
+    max_workers: Workers
+    """the deployment's Celery workers (at most 200); with deployment sizes the quota ceiling"""
     datakits: list[Rfc1123Label] = Field(default_factory=list)
     """datakits the tenant may run (names under datakits)"""
     kerberos: TenantKerberos
@@ -197,7 +257,8 @@ class TenantConfig(Model):
     deployment: TenantDeployment = TenantDeployment()
     """the tenant's Airflow deployment"""
     shard: Rfc1123Label | None = None
-    """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects; its namespace stays here"""
+    """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects, one of tenancy.shards; its
+    namespace stays here"""
     alerts: TenantAlerts | None = None
     """where the alerts of the tenant's deployment go (with monitoring: required unless
     monitoring.defaultTenantReceiver is set)"""
@@ -213,32 +274,60 @@ class TenantConfig(Model):
         """The namespace: ``namespace``, or ``airflow-<name>`` when unset (validation fills it in)."""
         return self.namespace or f"airflow-{self.name}"
 
+    @property
+    def groups(self) -> list[tuple[str, int, str]]:
+        """Every bound group as (its list's key, its index, the group)."""
+        lists = (("adminGroups", self.admin_groups), ("editGroups", self.edit_groups), ("viewGroups", self.view_groups))
+        return [(key, index, group) for key, groups in lists for index, group in enumerate(groups)]
+
     @model_validator(mode="after")
     def _default_namespace(self) -> TenantConfig:
         if self.namespace is None:
+            object.__setattr__(self, "namespace", f"airflow-{self.name}")
+        return self
+
+    @rule
+    def _default_namespace_fits(self) -> Iterator[Issue]:
+        if self.namespace is None or self.namespace == f"airflow-{self.name}":
             default = f"airflow-{self.name}"
             if len(default) > 63:
-                raise FieldError(
-                    "name",
-                    f"the default namespace {default!r} is longer than 63 characters; "
-                    "shorten the name or set 'namespace'"
-                )
-            object.__setattr__(self, "namespace", default)
-        if self.namespace in SYSTEM_NAMESPACES:
-            raise FieldError("namespace", f"{self.namespace!r} is a namespace Kubernetes itself uses; "
-                             "a tenant needs its own")
+                yield Issue("name", f"the default namespace {default!r} is longer than 63 characters; "
+                            "shorten the name or set 'namespace'")
+
+    @rule
+    def _groups_once(self) -> Iterator[Issue]:
+        # Active Directory compares group names without case: 'Astro-Admins' and 'astro-admins' are one group.
+        seen: dict[str, str] = {}
+        for key, index, group in self.groups:
+            first = seen.get(group.casefold())
+            if first is not None:
+                yield Issue(f"{key}[{index}]", f"{group!r} is already bound as {first} (group names are compared "
+                            "without case, as Active Directory does); bind each group once")
+            else:
+                seen[group.casefold()] = f"{key}[{index}]"
+
+    @rule
+    def _quota_above_the_platform(self) -> Iterator[Issue]:
+        if self.quota is None:
+            return
+        floor = platform_quota(self.deployment.shares(self.max_workers))
+        for resource in ("cpu", "memory"):
+            given: str = getattr(self.quota, resource)
+            if parse_quantity(given) < floor[resource]:
+                yield Issue(f"quota.{resource}", f"{given!r} is below the platform's own quota for the deployment "
+                            f"with {self.max_workers} workers ({amount(resource, floor[resource])}); a tenant quota "
+                            "is a ceiling above it, or restarts fail")
+
+    @rule
+    def _default_quota_in_bounds(self) -> Iterator[Issue]:
         if self.quota is not None:
-            floor = platform_quota(self.deployment.shares(self.max_workers))
-            for resource in ("cpu", "memory"):
-                if parse_quantity(getattr(self.quota, resource)) < floor[resource]:
-                    raise FieldError(
-                        f"quota.{resource}",
-                        f"{getattr(self.quota, resource)!r} is below the platform's own quota for the "
-                        f"deployment with {self.max_workers} workers ({floor[resource].normalize():f} "
-                        f"{'cores' if resource == 'cpu' else 'bytes'}); a tenant quota is a ceiling "
-                        "above it, or restarts fail",
-                    )
-        return self
+            return
+        ceiling = ceiling_amounts(self.deployment.shares(self.max_workers))
+        for resource, limit in _LIMITS.items():
+            if ceiling[resource] > limit:
+                yield Issue("maxWorkers", f"with the deployment's sizes gives a quota ceiling of "
+                            f"{amount(resource, ceiling[resource])}, above {amount(resource, limit)}: {TENANT_REASON}; "
+                            "lower maxWorkers or the sizes")
 
 
 class TenantAlerts(Model):
@@ -247,10 +336,9 @@ class TenantAlerts(Model):
     severity_overrides: dict[str, Severity] = Field(default_factory=dict[str, Severity])
     """alert name -> critical, warning or info, for this tenant's own alerts"""
 
-    @model_validator(mode="after")
-    def _known_alerts(self) -> TenantAlerts:
+    @rule
+    def _known_alerts(self) -> Iterator[Issue]:
         for alert in self.severity_overrides:
             if alert not in TENANT_ALERTS:
-                raise FieldError(f"severityOverrides.{alert}",
-                                 f"is not one of the tenant alerts ({', '.join(TENANT_ALERTS)})")
-        return self
+                yield Issue(f"severityOverrides.{alert}",
+                            f"is not one of the tenant alerts ({', '.join(TENANT_ALERTS)})")

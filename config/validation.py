@@ -5,22 +5,15 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from config.artifactory import ArtifactoryConfig
-from config.cross_checks import CrossView, cross_problems
-from config.errors import ConfigError, Problem, key_names, problems_from
-from config.kerberos import KerberosConfig
-from config.platform import PlatformConfig
+from config.errors import ConfigError, Problem, key_names
+from config.plain_values import secrets_in_values
+from config.rule_walk import check
 from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, TENANT_SECRETS
 from config.stack import StackConfig
-from config.tenant import TenantConfig
 
 PROJECT = "astronomer-platform"
-
-_Model = TypeVar("_Model", bound=BaseModel)
 
 # A namespace this similar to the project name is a typo of it (astronomer-platfrom, astronomer_platform);
 # other namespaces (kubernetes, pulumi, docker) score below 0.4 and are config of their own.
@@ -43,24 +36,12 @@ def validate(
         for key in sorted(secure_keys - set(SECRET_KEYS))
     ]
     problems += _secret_problems(secrets_present, has_tenants=bool(raw.get("tenants")))
-    try:
-        stack = StackConfig.model_validate(raw)
-    except ValidationError as error:
-        problems += problems_from(error, StackConfig)
-        problems += cross_problems(_salvage(raw))
-        raise ConfigError(problems) from None
-    problems += cross_problems(
-        CrossView(
-            platform_namespace=stack.platform.namespace,
-            datakit_names=frozenset(stack.datakits),
-            tenants=tuple(enumerate(stack.tenants)),
-            registry_host=stack.artifactory.host,
-            values_overrides=stack.platform.values_overrides,
-            realms=frozenset({stack.kerberos.realm, *stack.kerberos.trusted_realms}),
-        )
-    )
+    stack, found = check(StackConfig, raw)
+    problems += found
+    problems += secrets_in_values(raw)
     if problems:
-        raise ConfigError(problems)
+        # Two rule families may refuse one key for one reason: report it once.
+        raise ConfigError(list(dict.fromkeys(problems)))
     return stack
 
 
@@ -97,32 +78,6 @@ def _secret_problems(present: set[str], has_tenants: bool) -> list[Problem]:
         missing = (set(OPTIONAL_SECRETS) - tls).pop()
         problems.append(Problem(missing, f"is required when {tls.pop()} is set (set both or neither)"))
     return problems
-
-
-def _salvage(raw: dict[str, Any]) -> CrossView:
-    """The parts of an invalid config that did validate, for the cross-key rules."""
-
-    def valid(model: type[_Model], data: Any) -> _Model | None:
-        try:
-            return model.model_validate(data)
-        except ValidationError:
-            return None
-
-    platform = valid(PlatformConfig, raw.get("platform"))
-    artifactory = valid(ArtifactoryConfig, raw.get("artifactory"))
-    kerberos = valid(KerberosConfig, raw.get("kerberos"))
-    # Typed from here on: isinstance alone would leave the items of an unknown type.
-    datakits: dict[str, Any] | None = raw["datakits"] if isinstance(raw.get("datakits"), dict) else None
-    tenants: list[Any] = raw["tenants"] if isinstance(raw.get("tenants"), list) else []
-    parsed = ((index, valid(TenantConfig, item)) for index, item in enumerate(tenants))
-    return CrossView(
-        platform_namespace=platform.namespace if platform else None,
-        datakit_names=frozenset(datakits) if datakits is not None else None,
-        tenants=tuple((index, tenant) for index, tenant in parsed if tenant is not None),
-        registry_host=artifactory.host if artifactory else None,
-        values_overrides=platform.values_overrides if platform else None,
-        realms=frozenset({kerberos.realm, *kerberos.trusted_realms}) if kerberos else None,
-    )
 
 
 def split_config(

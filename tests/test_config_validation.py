@@ -39,7 +39,7 @@ def set_path(doc, path, value):
 
 # (description, key path in the document, bad value, expected error path, expected rule fragment)
 RULES = [
-    ("tenant name RFC 1123", ("tenants", 0, "name"), "Finance", "tenants[0].name", "RFC 1123"),
+    ("tenant name RFC 1035", ("tenants", 0, "name"), "Finance", "tenants[0].name", "RFC 1035"),
     ("tenant name too long", ("tenants", 0, "name"), "a" * 64, "tenants[0].name", "at most 63"),
     ("namespace RFC 1123", ("tenants", 1, "namespace"), "Airflow_Mkt", "tenants[1].namespace", "RFC 1123"),
     ("default namespace too long", ("tenants", 0, "name"), "f" * 60, "tenants[0].name", "longer than 63"),
@@ -107,7 +107,7 @@ RULES = [
     ("datakit version tag", ("datakits", "oracle-bronze", "version"), "2.0 beta", "datakits.oracle-bronze.version",
      "image tag"),
     # A rule matches the whole value: no trailing newline, no label over 63 characters in a host.
-    ("tenant name with a newline", ("tenants", 0, "name"), "finance\n", "tenants[0].name", "RFC 1123"),
+    ("tenant name with a newline", ("tenants", 0, "name"), "finance\n", "tenants[0].name", "RFC 1035"),
     ("KDC label too long", ("kerberos", "kdcs"), ["k" * 64 + ".corp.company.com"], "kerberos.kdcs[0]", "host name"),
     ("quantity in other digits", ("tenants", 0, "quota"), {"cpu": "\u0663", "memory": "64Gi"}, "tenants[0].quota.cpu",
      "Kubernetes quantity"),
@@ -345,7 +345,7 @@ def test_cli_accepts_committed_stacks():
 def test_a_system_namespace_is_never_a_tenants(document, namespace):
     doc = document("dev")
     tenant(doc)["namespace"] = namespace
-    assert any(p.startswith(f"tenants[0].namespace: {namespace!r} is a namespace Kubernetes itself uses")
+    assert any(p.startswith(f"tenants[0].namespace: {namespace!r} is a namespace Kubernetes or OpenShift keeps for itself")
                for p in problems(doc))
 
 

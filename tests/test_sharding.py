@@ -39,6 +39,7 @@ def run_shard(shard: str, platform_outputs: dict[str, Any]) -> engine.Recording:
 def test_platform_and_shard_stacks_declare_the_single_stacks_objects(document):
     single = run_document(document("dev"))
     sharded = document("dev")
+    sharded["tenancy"]["shards"] = ["batch-1"]
     for tenant in sharded["tenants"]:
         if tenant["name"] in ("finance", "analytics"):
             tenant["shard"] = "batch-1"
