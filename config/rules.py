@@ -143,7 +143,13 @@ Rfc1123Label = Annotated[str, _STRICT, Rule(
     "digit, at most 63 characters)",
     pattern=_LABEL,
 )]
-HelmReleaseName = Annotated[Rfc1123Label, Rule(
+Rfc1035Label = Annotated[str, _STRICT, Rule(
+    "is not an RFC 1035 label, which the Services named after it must be (lowercase letters, digits and '-', "
+    "starting with a letter, ending with a letter or digit, at most 63 characters)",
+    pattern=_DNS1035,
+)]
+# The charts name Services after the release: an RFC 1035 label.
+HelmReleaseName = Annotated[Rfc1035Label, Rule(
     "is longer than the 53 characters Helm allows for a release name", max_length=53
 )]
 DnsDomain = Annotated[str, _STRICT, Rule(
@@ -151,11 +157,6 @@ DnsDomain = Annotated[str, _STRICT, Rule(
     "characters, no scheme, no trailing dot)",
     pattern=rf"{_LABEL}(?:\.{_LABEL})+",
     max_length=253,
-)]
-Rfc1035Label = Annotated[str, _STRICT, Rule(
-    "is not an RFC 1035 label, which the Services named after it must be (lowercase letters, digits and '-', "
-    "starting with a letter, ending with a letter or digit, at most 63 characters)",
-    pattern=_DNS1035,
 )]
 # Kubernetes keeps kube-* and default, OpenShift openshift and openshift-*, for their own namespaces.
 RESERVED_NAMESPACE_PREFIXES = ("kube-", "openshift-")

@@ -16,11 +16,12 @@ from typing import Any
 
 import yaml
 
-from config.errors import StackFileError
+from config.errors import ConfigError, Problem, StackFileError
 from config.secrets import PER_MACHINE_SECRETS
 from config.stack import StackConfig
 from config.validation import PROJECT, split_config, validate
 from domain.registry_policy import is_mapping, is_sequence
+from stackfile.yaml_reader import Loaded, load
 
 # For a required secret the file does not hold (set per machine): nothing to fingerprint.
 SECRET_PLACEHOLDER = "[secret]"
@@ -45,26 +46,50 @@ def _hide_secure(value: Any) -> tuple[Any, bool]:
 
 
 def _config(path: Path) -> dict[str, Any]:
-    """The ``config:`` map of a stack file (empty when it has none); ``StackFileError`` otherwise."""
+    """The ``config:`` map of a stack file (empty when it has none).
+
+    ``StackFileError`` when it cannot be read at all; ``ConfigError`` when its YAML has problems (a key given
+    twice, a tag config cannot carry), listing those with every problem of the config itself.
+    """
+    config, loaded = _parse(path)
+    if loaded.problems:
+        raise ConfigError(loaded.problems + [p for p in _validation_problems(config) if p.path not in loaded.replaced])
+    return config
+
+
+def _parse(path: Path) -> tuple[dict[str, Any], Loaded]:
     try:
-        document: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise StackFileError(f"{path}: no such stack file ({_stacks_beside(path)})") from None
     except OSError as error:
         raise StackFileError(f"{path}: cannot read the stack file: {error.strerror}") from None
     except UnicodeDecodeError:
         raise StackFileError(f"{path}: not a stack file: not UTF-8 text") from None
+    try:
+        loaded = load(path, text)
     except yaml.MarkedYAMLError as error:
         raise StackFileError(_yaml_problem(path, error)) from None
     except yaml.YAMLError as error:
         raise StackFileError(f"{path}: invalid YAML: {' '.join(str(error).split())}") from None
+    document: Any = loaded.document or {}
     if not is_mapping(document):
         raise StackFileError(f"{path}: not a stack file: the top level must be a mapping")
     config: Any = document.get("config") or {}
-    # YAML keys can be numbers or booleans (1:, yes:); is_mapping alone would declare them strings.
+    # YAML keys can be numbers or booleans (1:, true:); is_mapping alone would declare them strings.
     if not is_mapping(config) or not all(isinstance(key, str) for key in list[object](config)):
         raise StackFileError(f"{path}: 'config:' must be a mapping of namespace:key names")
-    return dict(config)
+    return dict(config), loaded
+
+
+def _validation_problems(config: dict[str, Any]) -> list[Problem]:
+    values, secret_keys = _values(config, fill_missing_secrets=True)
+    raw, present, secure = split_config(values, set(secret_keys))
+    try:
+        validate(raw, present, secure, values)
+    except ConfigError as error:
+        return error.problems
+    return []
 
 
 def _stacks_beside(path: Path) -> str:
@@ -95,9 +120,13 @@ def read(path: Path, fill_missing_secrets: bool) -> tuple[dict[str, str], list[s
     With ``fill_missing_secrets``, the secrets set per machine (``pulumi config set --secret``) that
     the file does not hold get the bare placeholder ``[secret]``, so the program can run offline.
     """
+    return _values(_config(path), fill_missing_secrets)
+
+
+def _values(stack_config: dict[str, Any], fill_missing_secrets: bool) -> tuple[dict[str, str], list[str]]:
     config: dict[str, str] = {}
     secret_keys: list[str] = []
-    for full_key, value in _config(path).items():
+    for full_key, value in stack_config.items():
         shown, secret = _hide_secure(value)
         config[full_key] = shown if isinstance(shown, str) else json.dumps(shown)
         if secret:
