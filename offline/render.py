@@ -3,7 +3,9 @@
 Runs the real program under the mock engine (no cluster, backend, credentials or passphrase)
 and writes what it declares. Secrets are written as fingerprints, ``[secret 3f2a9c1b7d0e]``
 (``standins.mock_engine.redact``: they show that a secret changed, never its value); the same input gives
-byte-identical output. On invalid config it prints the problems, writes nothing and exits 1.
+byte-identical output. On invalid config it prints the problems, writes nothing and exits 1. It replaces
+``--out`` only when that folder is new, empty or an earlier render (its ``.render-manifest.json`` lists every
+file in it, unchanged); anything else is refused, and nothing in it is touched.
 
 ``--stack-file`` renders another file (a variant) as the stack ``--stack``: URNs carry the stack's
 name, so a diff against the stack's own render shows only what the variant changes. ``render.json``
@@ -14,11 +16,11 @@ outputs the mock engine invents (a release's status, image digests), which a rea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
+import io
 import json
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -28,6 +30,7 @@ import yaml
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from components.monitoring_specs import chart_alertmanager_config, rules_file
 from config.errors import ConfigError, StackFileError
+from devtools.owned import Owner, OwnershipError, claim, replace_folder
 from offline.diff import field_changes
 from stackfile.read import read
 from standins import mock_engine as engine
@@ -36,6 +39,8 @@ from standins.resource_types import IMAGE_TYPE, RELEASE_TYPE
 ROOT = Path(__file__).resolve().parent.parent
 # A dynamic provider's serialized class, which the SDK passes as an input: code, not desired state.
 _DYNAMIC_PROVIDER_INPUT = "__provider"
+# The manifest that shows a folder is a render: only such a folder is replaced (devtools.owned).
+RENDER = Owner(".render-manifest.json", "render")
 
 
 def api_version(type_token: str) -> tuple[str, str]:
@@ -147,29 +152,28 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
 
 
 def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
+    # Errors name the file as it was given (STACK_FILE=<path>), or the stack's own file.
     path = stack_file or ROOT / f"Pulumi.{stack}.yaml"
+    shown = stack_file or Path(path.name)
     try:
+        claim(out, RENDER)
         config, secret_keys = read(path, fill_missing_secrets=True)
-    except StackFileError as error:
+        recording = engine.run(config, secret_keys, stack=stack)
+    except (StackFileError, OwnershipError) as error:
         print(error, file=sys.stderr)
         return 1
-    try:
-        recording = engine.run(config, secret_keys, stack=stack)
     except ConfigError as error:
-        print(f"{path.name}: {error}", file=sys.stderr)
+        print(f"{shown}: {error}", file=sys.stderr)
         return 1
-    probe = engine.run(config, secret_keys, stack=stack, probe=True)
+    # The probe repeats the program: its warnings were printed once already.
+    with contextlib.redirect_stderr(io.StringIO()):
+        probe = engine.run(config, secret_keys, stack=stack, probe=True)
     files = render_files(recording, stack, offline_placeholders(recording, probe))
-    # Write a complete render next to the target, then swap it in: no half-written output.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    for relative, content in files.items():
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+    try:
+        replace_folder(out, RENDER, files)
+    except OwnershipError as error:
+        print(error, file=sys.stderr)
+        return 1
     kinds = len(recording.kubernetes_objects())
     print(f"rendered stack {stack} to {out}: {len(recording.resources)} resources, {kinds} manifests, "
           f"{len(recording.of_type(RELEASE_TYPE))} Helm release, {len(recording.of_type(IMAGE_TYPE))} image builds, "

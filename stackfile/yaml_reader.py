@@ -37,34 +37,20 @@ _YAML = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge")}
 
 
-class _Resolver(yaml.resolver.Resolver):
+class _Loader(yaml.SafeLoader):
     """YAML 1.1's implicit types without those Go's yaml.v3 reads as text: timestamps, yes/no/on/off, base 60."""
 
 
-_Resolver.yaml_implicit_resolvers = {}
-_Resolver.add_implicit_resolver(
-    f"{_YAML}bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Resolver.add_implicit_resolver(f"{_YAML}int", re.compile(r"""^(?:[-+]?0b[0-1_]+
-    |[-+]?0[0-7_]+
-    |[-+]?(?:0|[1-9][0-9_]*)
-    |[-+]?0x[0-9a-fA-F_]+)$""", re.X), list("-+0123456789"))
-_Resolver.add_implicit_resolver(f"{_YAML}float", re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
-    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
-_Resolver.add_implicit_resolver(f"{_YAML}merge", re.compile(r"^(?:<<)$"), ["<"])
-_Resolver.add_implicit_resolver(f"{_YAML}null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-
-
-class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
-              yaml.constructor.SafeConstructor, _Resolver):
-    def __init__(self, stream: str) -> None:
-        yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        _Resolver.__init__(self)
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    ("merge", r"^(?:<<)$", "<"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+):
+    _Loader.add_implicit_resolver(f"{_YAML}{_tag}", re.compile(_pattern), list(_first))  # pyright: ignore[reportUnknownMemberType] (stub: untyped)
 
 
 # An explicit !!timestamp is the text written, as an unquoted date is.
@@ -93,7 +79,7 @@ def load(path: Path, text: str) -> Loaded:
             return Loaded(None, [])
         walk = _Walk(path)
         walk.visit(node, "", 0)
-        document: Any = loader.construct_document(node)
+        document: Any = loader.construct_document(node)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType] (stub: untyped)
         return Loaded(document, walk.problems, frozenset(walk.replaced))
     finally:
         loader.dispose()  # pyright: ignore[reportUnknownMemberType] (stub: untyped)

@@ -2,4 +2,4 @@
 
 
 class KitError(Exception):
-    """Bad input (an unknown tenant, a kit a team edited) or a kit that cannot be made; one line."""
+    """Bad input (an unknown tenant, a runtime the platform does not publish) or a kit that cannot be made; one line."""

@@ -1,83 +1,100 @@
-"""Writing a kit over an earlier one without losing a team's edits.
+"""Writing a kit over an earlier one without losing a team's edits, or anything else in the folder.
 
-The kit keeps a manifest of the sha256 of every file as it was generated. A file whose bytes still
-match the manifest (or the new content) is the kit's to replace; any other existing file was edited
-or added by the team, and the write stops naming them unless forced. Nothing is written then.
+The kit keeps a manifest (``devtools.owned``): for each of its files, the sha256 of the version the platform
+last gave the team there. The kit writes only into a new or empty folder or one holding that manifest; in it
+the team's own files (their DAGs, ``.env``) are never touched. A kit file whose bytes still match the
+manifest follows the stack. A kit file the team edited is kept as the team left it, and when the stack's
+version of it changed, the new version is written beside it as ``<file>.from-platform`` for the team to
+merge; ``force`` replaces the edited file instead.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from tenant_kit.errors import KitError
+from devtools.owned import Owner, OwnershipError, claim, digest, save_manifest
 
 MANIFEST = ".tenant-kit-manifest.json"
+KIT = Owner(MANIFEST, "tenant kit")
+FROM_PLATFORM = ".from-platform"
 
 
-def digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-@dataclass(frozen=True)
+@dataclass
 class WriteResult:
-    written: list[str]
-    unchanged: list[str]
-    removed: list[str]
+    written: list[str] = field(default_factory=list[str])
+    unchanged: list[str] = field(default_factory=list[str])
+    removed: list[str] = field(default_factory=list[str])
+    kept: list[str] = field(default_factory=list[str])
+    """kit files the team edited, left as they are"""
+    offered: list[str] = field(default_factory=list[str])
+    """``<file>.from-platform`` written beside an edited file: the stack's new version of it"""
 
 
-def _manifest(out: Path) -> dict[str, str]:
-    path = out / MANIFEST
-    if not path.exists():
-        return {}
-    try:
-        document: Any = json.loads(path.read_text())
-        files: dict[str, str] = {str(k): str(v) for k, v in dict[Any, Any](document["files"]).items()}
-    except (ValueError, KeyError, TypeError):
-        raise KitError(f"{path}: not a kit manifest; remove it or write the kit elsewhere") from None
-    return files
+class _Writer:
+    def __init__(self, out: Path, recorded: dict[str, str]) -> None:
+        self.out = out
+        self.recorded = recorded
+        self.manifest: dict[str, str] = {}
+        self.result = WriteResult()
 
+    def ours(self, relative: str) -> bool:
+        """Whether the file at ``relative`` holds what the kit last wrote there."""
+        target = self.out / relative
+        return (relative in self.recorded and target.is_file() and not target.is_symlink()
+                and digest(target.read_bytes()) == self.recorded[relative])
 
-def edited(out: Path, files: dict[str, str]) -> list[str]:
-    """The files at ``out`` the write would replace or remove although the kit did not write them so."""
-    recorded = _manifest(out)
-    changed: list[str] = []
-    for relative in sorted(set(files) | set(recorded)):
-        target = out / relative
-        if not target.is_file():
-            continue
-        current = digest(target.read_bytes())
-        new = digest(files[relative].encode()) if relative in files else None
-        if current not in (new, recorded.get(relative)):
-            changed.append(relative)
-    return changed
+    def write(self, relative: str, data: bytes) -> None:
+        target = self.out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def file(self, relative: str, content: str, force: bool) -> None:
+        target, data = self.out / relative, content.encode()
+        new = digest(data)
+        self.manifest[relative] = new
+        absent = not target.exists() and not target.is_symlink()
+        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            self.result.unchanged.append(relative)
+        elif absent or self.ours(relative) or (force and relative in self.recorded and target.is_file()):
+            self.write(relative, data)
+            self.result.written.append(relative)
+        else:
+            self.keep(relative, data, new)
+
+    def keep(self, relative: str, data: bytes, new: str) -> None:
+        """The team's version stays; the stack's new one goes beside it when it changed since last given."""
+        self.result.kept.append(relative)
+        beside = relative + FROM_PLATFORM
+        if new == self.recorded.get(relative):
+            if beside in self.recorded:  # still there for the team to merge
+                self.manifest[beside] = self.recorded[beside]
+            return
+        target = self.out / beside
+        if target.exists() and not self.ours(beside):
+            raise OwnershipError(f"{target}: not written by the tenant kit, so not overwritten with the stack's new "
+                                 f"version of {relative}; move it and run again")
+        self.write(beside, data)
+        self.manifest[beside] = new
+        self.result.offered.append(beside)
+
+    def retire(self, relative: str, force: bool) -> None:
+        """A file the kit wrote earlier and no longer does (another example DAG, a merged .from-platform)."""
+        target = self.out / relative
+        if not target.is_file() or relative in self.manifest:
+            return
+        if self.ours(relative) or (force and not relative.endswith(FROM_PLATFORM)):
+            target.unlink()
+            self.result.removed.append(relative)
 
 
 def write_kit(out: Path, files: dict[str, str], force: bool) -> WriteResult:
-    """Write ``files`` under ``out``; refuse, naming them, to replace files the team changed unless ``force``."""
-    changed = edited(out, files)
-    if changed and not force:
-        raise KitError(f"{out}: changed since the kit wrote them, not overwritten: {', '.join(changed)} "
-                       "(keep your copy, or FORCE=1 / --force to replace them)")
-    recorded = _manifest(out)
-    written: list[str] = []
-    unchanged: list[str] = []
+    """Write ``files`` under ``out``, keeping what the team changed (see the module's text)."""
+    writer = _Writer(out, claim(out, KIT, others_allowed=True))
     for relative, content in sorted(files.items()):
-        target = out / relative
-        data = content.encode()
-        if target.is_file() and target.read_bytes() == data:
-            unchanged.append(relative)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        written.append(relative)
-    # A file an earlier kit wrote and this one no longer does (another example DAG) goes, unless edited.
-    removed = [r for r in sorted(set(recorded) - set(files)) if (out / r).is_file() and (force or r not in changed)]
-    for relative in removed:
-        (out / relative).unlink()
-    manifest = {"files": {relative: digest(content.encode()) for relative, content in sorted(files.items())}}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return WriteResult(written, unchanged, removed)
+        writer.file(relative, content, force)
+    for relative in sorted(writer.recorded):
+        writer.retire(relative, force)
+    out.mkdir(parents=True, exist_ok=True)
+    save_manifest(out, KIT, writer.manifest)
+    return writer.result

@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.kerberos import KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
@@ -45,6 +46,13 @@ TEST_SECRETS = {
 def stack_document(stack: str) -> dict[str, Any]:
     """The ``astronomer-platform:`` keys of a committed stack file, without the prefix."""
     return stack_file.document(ROOT / f"Pulumi.{stack}.yaml")
+
+
+def write_stack_file(path: Path, document: dict[str, Any], extra: dict[str, Any] | None = None) -> Path:
+    """``document`` (and ``extra`` keys, such as secrets in plain text) as a stack file at ``path``."""
+    config = {f"astronomer-platform:{k}": v for k, v in {**document, **(extra or {})}.items()}
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
 
 
 def receiver_credentials(document: dict[str, Any]) -> dict[str, str]:

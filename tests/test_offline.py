@@ -17,16 +17,10 @@ from config.secrets import RECEIVER_SECRETS
 from offline.diff import ABSENT, FieldChange, diff_render, field_changes, markdown, stacks, truncate
 from offline.render import render, render_files
 from standins import mock_engine as engine
-from tests.helpers import STACKS, TEST_SECRETS, receiver_credentials, stack_document
+from tests.helpers import STACKS, TEST_SECRETS, receiver_credentials, stack_document, write_stack_file
 
 # The Kubernetes minor versions the pinned chart lines support.
 KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
-
-
-def write_stack_file(path: Path, document: dict, extra: dict | None = None) -> Path:
-    config = {f"astronomer-platform:{k}": v for k, v in {**document, **(extra or {})}.items()}
-    path.write_text(yaml.safe_dump({"config": config}))
-    return path
 
 
 @pytest.fixture(scope="session")

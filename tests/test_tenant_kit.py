@@ -23,7 +23,7 @@ from tenant_kit.errors import KitError
 from tenant_kit.manifest import MANIFEST, write_kit
 from tenant_kit.project import find_tenant, kit_files
 from tenant_kit.settings_file import CONNECTION_FIELDS
-from tests.helpers import ROOT, STACKS, TEST_SECRETS, run_document, stack_document
+from tests.helpers import ROOT, STACKS, TEST_SECRETS, run_document, stack_document, write_stack_file
 
 PASSWORD = "conn-PASSWORD-e81f"
 SECRETS = {**TEST_SECRETS, "airflowConnectionPasswords": json.dumps({"finance": {"finance_sqlserver": PASSWORD}})}
@@ -38,10 +38,7 @@ def _with_password(document: dict[str, Any]) -> dict[str, Any]:
 
 def _stack_file(tmp_path: Path, stack: str, document: dict[str, Any], secrets: dict[str, str]) -> Path:
     """``document`` as a stack file, its secrets in plain text, as an operator's file could hold them."""
-    config = {f"astronomer-platform:{k}": v for k, v in {**document, **secrets}.items()}
-    path = tmp_path / f"Pulumi.{stack}.yaml"
-    path.write_text(yaml.safe_dump({"config": config}))
-    return path
+    return write_stack_file(tmp_path / f"Pulumi.{stack}.yaml", document, secrets)
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +184,11 @@ def test_twice_gives_identical_files_and_edits_are_kept_unless_forced(tmp_path: 
     (out / "requirements.txt").write_text("pandas==2.2.2\n")
     (out / "dags" / "sqlserver_bronze_example.py").write_text("# ours\n")
     edited = _hashes(out)
-    with pytest.raises(KitError, match=r"not overwritten: dags/sqlserver_bronze_example.py, requirements.txt "):
-        write_kit(out, kit_files(validate_file(ROOT / "Pulumi.dev.yaml"),
-                                 find_tenant(validate_file(ROOT / "Pulumi.dev.yaml"), "finance")), force=False)
-    assert _hashes(out) == edited  # nothing written, the manifest included
+    config = validate_file(ROOT / "Pulumi.dev.yaml")
+    result = write_kit(out, kit_files(config, find_tenant(config, "finance")), force=False)
+    assert result.kept == ["dags/sqlserver_bronze_example.py", "requirements.txt"]
+    assert (result.written, result.offered) == ([], [])
+    assert _hashes(out) == edited  # the stack did not change: nothing to bring in, nothing written beside them
     assert main(["--tenant", "finance", "--out", str(out), "--force"]) == 0
     assert _hashes(out) == first
 

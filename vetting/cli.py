@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from devtools.cache import PROJECT_CACHE
+from devtools.owned import Owner, OwnershipError, claim, digest, save_manifest
 from stackfile.read import validate_file
 from vetting import tools
 from vetting.check import problems
@@ -22,10 +23,12 @@ from vetting.progress import Progress
 from vetting.reference import parse
 from vetting.registry import RegistryAccess, RegistryError, session
 from vetting.render_view import ROOT, render_stack
-from vetting.scanner import ScanSettings, scan
+from vetting.scanner import ScanSettings, report_path, scan
 
 STACKS = ("dev", "prod")
 REPORTS_DIR = ROOT / "build" / "vetting-reports"
+# The manifest that shows a stack's reports folder holds vetting's reports only (devtools.owned).
+REPORTS = Owner(".vetting-reports-manifest.json", "image vetting")
 TRIVY_CACHE = PROJECT_CACHE / "trivy"
 
 
@@ -70,9 +73,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _gate(settings: ScanSettings, registries: list[RegistryAccess], policy: GatePolicy) -> Gate:
+def _gate(settings: ScanSettings, registries: list[RegistryAccess], policy: GatePolicy,
+          written: dict[str, str]) -> Gate:
+    """The scan gate; ``written`` records each report it writes (relative path -> sha256)."""
     def gate(entry: Entry, pinned: str) -> Verdict:
-        return decide(entry.source, scan(settings, pinned, registries), policy, today())
+        report = report_path(settings, pinned)
+        try:
+            return decide(entry.source, scan(settings, pinned, registries), policy, today())
+        finally:
+            if report.is_file():
+                written[str(report.relative_to(settings.reports_dir))] = digest(report.read_bytes())
     return gate
 
 
@@ -88,16 +98,21 @@ def _run(args: argparse.Namespace, action: str) -> int:
         registries = [*upstream_access({parse(e.source).registry for e in lock.entries} - {host}), artifactory]
         settings = ScanSettings(tools.trivy(), args.db_repository or f"{host}/aquasecurity/trivy-db:2",
                                 TRIVY_CACHE, args.reports / stack)
-
-        gate = _gate(settings, registries, policy)
-        with session(tools.ensure("regctl"), registries) as regctl:
-            progress = Progress(len(lock.entries))
-            if action == "mirror":
-                updated = mirror(lock, regctl, gate, progress)
-                if not progress.failed():
-                    save(updated, path)
-            else:
-                vet(lock, regctl, gate, progress)
+        # Reports replace earlier reports only: a folder holding anything else is refused before any scan.
+        written = claim(settings.reports_dir, REPORTS)
+        gate = _gate(settings, registries, policy, written)
+        try:
+            with session(tools.ensure("regctl"), registries) as regctl:
+                progress = Progress(len(lock.entries))
+                if action == "mirror":
+                    updated = mirror(lock, regctl, gate, progress)
+                    if not progress.failed():
+                        save(updated, path)
+                else:
+                    vet(lock, regctl, gate, progress)
+        finally:
+            if written:
+                save_manifest(settings.reports_dir, REPORTS, written)
         status |= progress.summary()
     return status
 
@@ -127,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(args)
         return _run(args, args.command)
-    except (CredentialsError, HelmError, LockError, PolicyError, RegistryError, tools.ToolError) as error:
+    except (CredentialsError, HelmError, LockError, OwnershipError, PolicyError, RegistryError,
+            tools.ToolError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

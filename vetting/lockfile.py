@@ -4,11 +4,11 @@ once mirrored, its digest. Committed as ``locks/<stack>.json``; written sorted, 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
+
+from devtools.owned import replace_file
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK_DIR = ROOT / "locks"
@@ -88,11 +88,14 @@ def load(path: Path) -> Lock:
     return from_json(path.read_text())
 
 
+def _is_lock_of(stack: str, text: str) -> bool:
+    try:
+        return from_json(text).stack == stack
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 def save(lock: Lock, path: Path) -> None:
-    """Write atomically: a reader never sees half a lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(handle, "w") as out:
-        out.write(to_json(lock))
-    os.chmod(partial, 0o644)  # mkstemp makes it private; the lock is a committed, public file
-    os.replace(partial, path)
+    """Write atomically (a reader never sees half a lock), and over an existing file only when it is this
+    stack's lock (``devtools.owned.OwnershipError`` otherwise)."""
+    replace_file(path, to_json(lock), lambda text: _is_lock_of(lock.stack, text), f"lock of stack {lock.stack}")
