@@ -6,7 +6,9 @@ STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
 
-.PHONY: help test lint render diff bench e2e images-lock mirror vet clean tenant-kit kit-dag-check
+# `make` alone lists the targets rather than doing the first one.
+.DEFAULT_GOAL := help
+.PHONY: help test lint check render diff bench e2e images-lock mirror vet clean tenant-kit kit-dag-check
 
 # pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
@@ -15,9 +17,10 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# The text after `##` on a target's line is its help line.
+# The text after `##` on a target's line is its help line; the column is as wide as the longest target.
 help: ## list the targets
-	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## /{printf "  %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z][a-z0-9-]*:.*## /{name[++n] = $$1; text[n] = $$2; if (length($$1) > w) w = length($$1)} \
+		END {for (i = 1; i <= n; i++) printf "  %-" w "s  %s\n", name[i], text[i]}' $(MAKEFILE_LIST)
 
 # The ticket manager's tests run a real MIT Kerberos realm: its Debian packages (and the e2e harness's)
 # are installed when missing if make runs as root, otherwise named.
@@ -34,6 +37,11 @@ lint: $(VENV)/.installed ## ruff, pyright (strict), hadolint and actionlint
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
 	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
 
+# Every stack file unless STACK or STACK_FILE names one; --ci (or $CI) fails on a plain-text secret.
+CHECK_FILES = $(if $(STACK_FILE),$(STACK_FILE),$(if $(filter command line environment,$(origin STACK)),Pulumi.$(STACK).yaml,$(wildcard Pulumi.*.yaml)))
+check: $(VENV)/.installed ## validate stack files: every Pulumi.*.yaml, or [STACK=dev] [STACK_FILE=<file>]
+	@$(PY) -m stackfile.check $(CHECK_FILES)
+
 # STACK_FILE renders a variant config under the stack's name (its URNs), e.g. to diff it with the stack.
 render: $(VENV)/.installed ## render a stack offline: STACK=dev OUT=rendered/<stack> [STACK_FILE=<variant file>]
 	$(PY) -m offline.render --stack $(STACK) --out $(OUT)$(if $(STACK_FILE), --stack-file $(STACK_FILE))
@@ -44,7 +52,7 @@ diff: $(VENV)/.installed ## Markdown diff of two renders: BASE=<dir> HEAD=<dir>
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make diff BASE=<render dir> HEAD=<render dir>" >&2; exit 2; }
 	@$(PY) -m offline.diff $(DIFF_ARGS) $(BASE) $(HEAD)
 
-bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants
+bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants (at least 1)
 	$(PY) -m benchmarks.program --tenants $(TENANTS)
 
 # The program under the real Pulumi engine against a local control plane (docs/e2e.md).

@@ -238,10 +238,21 @@ def probe(count: int) -> None:
         print(f"probe kind={kind} objects={count} seconds={seconds:.2f} ms_per_object={1000 * seconds / count:.2f}")
 
 
+def count(text: str) -> int:
+    """A command-line count: a whole number, at least 1 (a benchmark of nothing measures nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tenants", type=int, default=100)
-    parser.add_argument("--probe", type=int, metavar="COUNT", help="time COUNT bare objects per kind instead")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.program", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tenants", type=count, default=100, help="synthetic tenants (at least 1)")
+    parser.add_argument("--probe", type=count, metavar="COUNT", help="time COUNT bare objects per kind instead")
     args = parser.parse_args(argv)
     if args.probe:
         probe(args.probe)

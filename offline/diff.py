@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from domain.chart_lines import LineChange, line_change
+from offline.tenant_summary import new_tenants, removed_tenants
 from offline.urns import alias_urns
 from standins.resource_types import RELEASE_TYPE
 
@@ -34,6 +36,12 @@ Resource = dict[str, Any]
 FOLD_AFTER = 15
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 ABSENT = object()
+# Fields that name the items of a list (an environment variable's key, a container's name): such a list's items
+# are matched and shown by that name, not by their index.
+_IDENTITIES = ("key", "name")
+# A line that starts an item of a YAML list of alert or recording rules, in the text of a rules file.
+_RULE_START = re.compile(r"^- (?:alert|record): ")
+_RULE_OWNER = re.compile(r"^\s+(?:tenant|deployment|namespace|tier): ")
 
 
 @dataclass(frozen=True)
@@ -72,9 +80,34 @@ def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
     return [] if base == head else [FieldChange(path or "(whole)", base, head)]
 
 
+def _identity(base: list[Any], head: list[Any]) -> str | None:
+    """The field that names every item of both lists uniquely, if there is one."""
+    for field_name in _IDENTITIES:
+        names = [item.get(field_name) if isinstance(item, dict) else None for item in (*base, *head)]
+        if names and all(isinstance(name, str) for name in names) and \
+                all(len(set(n)) == len(n) for n in (names[:len(base)], names[len(base):])):
+            return field_name
+    return None
+
+
+def _named_changes(base: list[Any], head: list[Any], path: str, field_name: str) -> list[FieldChange]:
+    """Lists of named items (``environment``, ``containers``): changes at ``path["<name>"]``, head order first."""
+    base_items = {item[field_name]: item for item in base}
+    head_items = {item[field_name]: item for item in head}
+    changes: list[FieldChange] = []
+    for name in [*head_items, *(n for n in base_items if n not in head_items)]:
+        here = f"{path}[{json.dumps(name)}]"
+        changes += field_changes(base_items.get(name, ABSENT), head_items.get(name, ABSENT), here)
+    return changes
+
+
 def _list_changes(base: list[Any], head: list[Any], path: str) -> list[FieldChange]:
     """Items removed (at their base index) and added (at their head index); items that changed in
-    place are compared field by field."""
+    place are compared field by field. Named items are matched by name instead."""
+    field_name = _identity(base, head)
+    if field_name is not None:
+        return _named_changes(base, head, path, field_name)
+
     def keys(items: list[Any]) -> list[str]:
         return [json.dumps(item, sort_keys=True) for item in items]
 
@@ -176,9 +209,14 @@ def _read_json(path: Path) -> Any:
 
 
 def label(resource: Resource) -> str:
-    """``NetworkPolicy airflow-finance/default-deny``, ``Release astronomer``, ``Tenant finance``."""
+    """``NetworkPolicy airflow-finance/default-deny``, ``Release astronomer``, ``Tenant finance``, ``Airflow
+    deployment finance`` (Houston's, not a Kubernetes Deployment)."""
     kind = resource["type"].rsplit(":", 1)[-1]
     inputs: dict[str, Any] = resource.get("inputs", {})
+    if resource["type"] == DEPLOYMENT_TYPE:
+        return f"Airflow deployment `{inputs.get('release_name') or resource['name']}` (Houston)"
+    if resource["type"] == WORKSPACE_TYPE:
+        return f"Houston workspace `{inputs.get('label') or resource['name']}`"
     metadata: Any = inputs.get("metadata")
     if resource["type"] == RELEASE_TYPE and "name" in inputs:
         metadata = inputs
@@ -198,10 +236,50 @@ def _value(value: Any) -> str:
 def _change_lines(change: FieldChange) -> list[str]:
     # Multi-line strings (krb5.conf, JSON documents in ConfigMaps) read best as a line diff.
     if isinstance(change.base, str) and isinstance(change.head, str) and "\n" in change.base + change.head:
-        lines = difflib.unified_diff(change.base.splitlines(), change.head.splitlines(), lineterm="", n=1)
-        body = [line for line in lines if not line.startswith(("---", "+++"))]
+        base, head = change.base.splitlines(), change.head.splitlines()
+        if _RULE_START.match(change.base + change.head):
+            body = _rule_hunks(base, head)
+        else:
+            lines = difflib.unified_diff(base, head, lineterm="", n=1)
+            body = [line for line in lines if not line.startswith(("---", "+++"))]
         return [f"- `{change.path}`:", "  ```diff", *(f"  {line}" for line in body), "  ```"]
     return [f"- `{change.path}`: {_value(change.base)} → {_value(change.head)}"]
+
+
+def _rules(lines: list[str]) -> list[list[str]]:
+    """The lines of a rules list, one group per rule (each starts at its ``- alert:`` line)."""
+    rules: list[list[str]] = []
+    for line in lines:
+        if _RULE_START.match(line) or not rules:
+            rules.append([])
+        rules[-1].append(line)
+    return rules
+
+
+def _rule_key(rule: list[str], seen: dict[str, int]) -> str:
+    """A rule's identity: its name and the labels that say whose it is (a tenant's rules share their names)."""
+    key = "\n".join(line for line in rule if _RULE_START.match(line) or _RULE_OWNER.match(line))
+    seen[key] = seen.get(key, 0) + 1
+    return f"{key}\n#{seen[key]}"
+
+
+def _rule_hunks(base: list[str], head: list[str]) -> list[str]:
+    """Each added, removed or changed rule whole, its changed lines marked: a rule read in part says little."""
+    base_seen: dict[str, int] = {}
+    head_seen: dict[str, int] = {}
+    old = {_rule_key(rule, base_seen): rule for rule in _rules(base)}
+    new = {_rule_key(rule, head_seen): rule for rule in _rules(head)}
+    body: list[str] = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        before, after = old.get(key, []), new.get(key, [])
+        if before == after:
+            continue
+        for op, a1, a2, c1, c2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+            if op == "equal":
+                body += [f" {line}" for line in before[a1:a2]]
+            else:
+                body += [f"-{line}" for line in before[a1:a2]] + [f"+{line}" for line in after[c1:c2]]
+    return body
 
 
 def _listing(title: str, items: list[str]) -> list[str]:
@@ -229,6 +307,8 @@ def markdown(diffs: list[StackDiff]) -> str:
             lines += [f"> **Chart line: refused by the program** unless allowed: {diff.chart_line.refusal}", ""]
         elif diff.chart_line.notes:
             lines += [f"> **Chart line**: {diff.chart_line.notes}", ""]
+        lines += removed_tenants(diff.removed)
+        lines += new_tenants(diff.added)
         lines += _listing("Added", [label(r) for r in diff.added])
         lines += _listing("Removed", [label(r) for r in diff.removed])
         if diff.changed:

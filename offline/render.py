@@ -20,8 +20,9 @@ import contextlib
 import heapq
 import io
 import json
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -151,6 +152,17 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     return files
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Nothing the program logs or prints to stderr is shown (the engine logs through ``logging``)."""
+    logging.disable(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
     # Errors name the file as it was given (STACK_FILE=<path>), or the stack's own file.
     path = stack_file or ROOT / f"Pulumi.{stack}.yaml"
@@ -166,7 +178,7 @@ def render(stack: str, out: Path, stack_file: Path | None = None) -> int:
         print(f"{shown}: {error}", file=sys.stderr)
         return 1
     # The probe repeats the program: its warnings were printed once already.
-    with contextlib.redirect_stderr(io.StringIO()):
+    with _quiet():
         probe = engine.run(config, secret_keys, stack=stack, probe=True)
     files = render_files(recording, stack, offline_placeholders(recording, probe))
     try:

@@ -161,6 +161,50 @@ def test_make_help_lists_every_target_on_one_line():
     lines = make("help").stdout.splitlines()
     assert sorted(line.split()[0] for line in lines) == sorted(phony[1].split())
     assert all(len(line.split(None, 1)) == 2 for line in lines), lines
+    # One column for the descriptions, however long a target's name (kit-dag-check).
+    columns = {len(line) - len(line.split(None, 1)[1]) for line in lines}
+    assert len(columns) == 1, lines
+
+
+def test_make_alone_prints_the_help():
+    alone = make()
+    assert alone.returncode == 0 and alone.stdout == make("help").stdout
+
+
+def test_make_check_checks_every_stack_file_or_the_one_named(tmp_path):
+    every = make("check")
+    assert every.returncode == 0, every.stderr
+    assert every.stdout.splitlines() == ["Pulumi.dev.yaml: valid (3 tenants, chart 2.1.0)",
+                                         "Pulumi.prod.yaml: valid (3 tenants, chart 2.1.0)"]
+    assert make("check", "STACK=prod").stdout.splitlines() == ["Pulumi.prod.yaml: valid (3 tenants, chart 2.1.0)"]
+    broken = stack(tmp_path, DEV.replace("maxWorkers: 10", "maxWorker: 10"))
+    result = make("check", f"STACK_FILE={broken}")
+    assert result.returncode != 0
+    assert result.stderr.startswith(f"{broken}: stack config is invalid (2 problems):")
+
+
+@pytest.mark.parametrize("tenants", ["0", "-3", "many"])
+def test_make_bench_without_tenants_is_a_clean_error(tenants):
+    result = make("bench", f"TENANTS={tenants}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-2].startswith("python -m benchmarks.program: error: argument --tenants: ")
+
+
+def test_a_variant_stack_files_errors_name_it_as_given(tmp_path, capsys):
+    variant = stack(tmp_path, DEV.replace("maxWorkers: 10", "maxWorkers: 0"), "dev")
+    status, err = render_stack(capsys, tmp_path, "--stack", "dev", "--stack-file", str(variant))
+    assert status == 1
+    assert err.startswith(f"{variant}: stack config is invalid (1 problem):")
+
+
+def test_a_warning_is_printed_once(tmp_path):
+    """The render runs the program twice (the second time to find the offline placeholders): warn once."""
+    result = subprocess.run([sys.executable, "-m", "offline.render", "--stack-file",
+                             str(stack(tmp_path, DEV + PLAIN_PASSWORD)), "--out", str(tmp_path / "out")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("delineaPassword is stored unencrypted") == 1, result.stderr
 
 
 def test_first_make_says_what_the_silent_install_is_doing(tmp_path):

@@ -137,6 +137,15 @@ def test_items_added_to_or_removed_from_a_list_are_named_alone():
     assert [(c.path, c.base, c.head) for c in same_length] == [("ports[1]", 443, 8443)]
 
 
+def test_lists_of_named_items_are_compared_by_name_and_others_by_index():
+    base = {"env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}
+    head = {"env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}]}
+    assert [c.path for c in field_changes(base, head)] == ['env["B"].value', 'env["C"]', 'env["A"]']
+    # Names that repeat name nothing: such a list is compared by position.
+    twice = {"env": [{"name": "A"}, {"name": "A"}]}
+    assert [c.path for c in field_changes(twice, {"env": [{"name": "A"}]})] == ["env[1]"]
+
+
 def test_diff_of_identical_renders_says_no_changes(renders):
     report = markdown([diff_render(stack, renders / stack, renders / stack) for stack in STACKS])
     assert report.count("No changes.") == 2

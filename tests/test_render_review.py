@@ -19,8 +19,7 @@ from offline.diff import diff_render, main, markdown, stacks
 from offline.render import dump_yaml, offline_placeholders, render, render_files
 from stackfile.read import SECRET_PLACEHOLDER, read, secure_placeholder
 from standins import mock_engine as engine
-from tests.helpers import ROOT, TEST_SECRETS, stack_document
-from tests.test_offline import write_stack_file
+from tests.helpers import ROOT, TEST_SECRETS, stack_document, write_stack_file
 
 FINGERPRINT = re.compile(r"\[secret [0-9a-f]{12}\]")
 
@@ -250,3 +249,89 @@ def test_secrets_set_per_machine_render_as_placeholders_when_the_file_has_none(t
     assert render("prod", tmp_path / "out", variant) == 0
     deployment = yaml.safe_load((tmp_path / "out/houston/finance-deployment.yaml").read_text())
     assert re.search(r"\[secret [0-9a-f]{12}\]", json.dumps(deployment))
+
+
+# --- what a tenant change means ------------------------------------------------------------------------
+
+def _head(tmp_path: Path, change) -> Path:
+    """A render of the dev stack with ``change`` applied to its document."""
+    document = stack_document("dev")
+    change(document)
+    head = tmp_path / "head"
+    assert render("dev", head, write_stack_file(tmp_path / "Pulumi.dev.yaml", document)) == 0
+    return head
+
+
+def _sales(document: dict) -> None:
+    sales = json.loads(json.dumps(document["tenants"][1])) | {"name": "sales", "image": "sales-airflow:1.0.0",
+                                                              "maxWorkers": 4, "viewGroups": ["astro-sales-readers"]}
+    sales["kerberos"] = {"principal": "svc-airflow-sales@CORP.COMPANY.COM", "keytabSecretId": 4104}
+    sales["egress"] = [{"description": "Sales CRM", "cidrs": ["10.60.0.0/24"], "ports": [443]}]
+    sales["airflow"] = {"variables": {"region": "emea"}}
+    document["tenants"].append(sales)
+
+
+def test_a_new_tenant_shows_what_it_gets(dev_render, tmp_path):
+    report = markdown([diff_render("dev", dev_render, _head(tmp_path, _sales))])
+    summary = report[report.index("**New tenant `sales`** in namespace `airflow-sales`"):report.index("Added (")]
+    for shown in ("- quota: CPU ", "10.60.0.0/24 on TCP 443", "10.20.0.10/32, 10.20.0.11/32 on TCP 88, UDP 88",
+                  "admin astro-marketing-admins; view astro-sales-readers", "enforce baseline",
+                  "image `artifactory.company.com/deployments/sales-airflow:1.0.0`, Runtime 11.10.0, CeleryExecutor",
+                  "up to 4 workers × 1000m CPU / 2048Mi", "`AIRFLOW_VAR_REGION`=`emea`"):
+        assert shown in summary, shown
+    assert "Airflow deployment `sales` (Houston)" in report and "Deployment `sales-deployment`" not in report
+
+
+def test_a_sharded_tenant_says_its_shard_declares_the_rest(dev_render, tmp_path):
+    def sharded(document: dict) -> None:
+        _sales(document)
+        document["tenancy"]["shards"] = ["batch-1"]
+        document["tenants"][-1]["shard"] = "batch-1"
+
+    report = markdown([diff_render("dev", dev_render, _head(tmp_path, sharded))])
+    assert "- quota: (declared by its shard stack)" in report and "- egress: (declared by its shard stack)" in report
+
+
+def test_environment_variables_are_named_not_numbered(dev_render, tmp_path):
+    def change(document: dict) -> None:
+        document["tenants"][0]["airflow"]["variables"] |= {"cost_center": "FIN-002", "region": "emea"}
+
+    diff = diff_render("dev", dev_render, _head(tmp_path, change))
+    [deployment] = [changes for resource, changes in diff.changed if resource["name"] == "finance-deployment"]
+    assert [(c.path, c.head) for c in deployment] == [
+        ('environment["AIRFLOW_VAR_COST_CENTER"].value', "FIN-002"),
+        ('environment["AIRFLOW_VAR_REGION"]', {"key": "AIRFLOW_VAR_REGION", "value": "emea"}),
+    ]
+
+
+def test_a_changed_alert_rule_shows_whole(dev_render, tmp_path):
+    def change(document: dict) -> None:
+        document["tenants"][1]["alerts"]["severityOverrides"] = {"TenantSchedulerLagging": "critical"}
+
+    report = markdown([diff_render("dev", dev_render, _head(tmp_path, change))])
+    hunk = report[report.index("values.prometheus.additionalAlerts.airflow"):].split("```")[1].splitlines()
+    changed = [line.strip() for line in hunk if line.startswith(("  -", "  +"))]
+    assert changed == ["-    severity: warning", "+    severity: critical"]
+    # The whole rule, from its name to its last label: which tenant's rule, and what it measures.
+    rule = [line.strip() for line in hunk[1:] if line.strip()]
+    assert rule[0] == "- alert: TenantSchedulerLagging" and rule[-2:] == ["tenant: marketing", "tier: airflow"]
+    assert any(line.startswith("expr: ") for line in rule)
+
+
+@pytest.mark.parametrize("protected", [False, True])
+def test_a_removed_tenant_says_its_deployment_and_metadata_go(tmp_path, protected):
+    def base_change(document: dict) -> None:
+        document["tenancy"]["protectNamespaces"] = protected
+
+    base = tmp_path / "base"
+    base.mkdir()
+    base_render = _head(base, base_change)
+
+    def change(document: dict) -> None:
+        base_change(document)
+        del document["tenants"][2]
+
+    report = markdown([diff_render("dev", base_render, _head(tmp_path, change))])
+    assert ("> **Tenant `analytics` is removed**: its Airflow deployment `analytics` and that deployment's metadata "
+            "database") in report
+    assert ("`pulumi up` fails instead" in report) is protected
