@@ -126,11 +126,15 @@ def _quantity_in_range(value: str) -> bool:
 
 
 def _cidr(value: str) -> str:
-    # Not a Rule: the message carries ipaddress's reason.
+    # Not a Rule: a block with host bits set is told its network. ipaddress's own messages repeat the value.
     try:
         ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"is not a CIDR block ({exc})") from None
+    except ValueError:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError("is not a CIDR block (an IPv4 or IPv6 network such as 10.20.0.0/24)") from None
+        raise ValueError(f"is not a CIDR block: it has host bits set (the network is {network})") from None
     return value
 
 

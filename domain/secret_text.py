@@ -29,7 +29,7 @@ def names_a_secret(key: str) -> bool:
 # prose ('password' alone is not one; 'password=...' is).
 _SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a URL with a password in it (user:password@host)",
-     re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:[^\s/@]+@")),
+     re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/@:]{0,256}:[^\s/@]{1,256}@")),
     ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")),
     ("a password or key assignment (such as password=...)",
      re.compile(r"(?<![A-Za-z0-9])[\"']?(?:password|passwd|pwd|passphrase|secret|client_?secret|token|access_?token|"

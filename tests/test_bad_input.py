@@ -260,3 +260,93 @@ def test_encrypted_secret_passes_in_ci(tmp_path):
     result = check(stack(tmp_path, DEV + ENCRYPTED_PASSWORD), ci="true")
     assert result.returncode == 0, result.stderr
     assert "plain text" not in result.stderr
+
+
+# --- the YAML itself ---------------------------------------------------------------------------------------
+
+def test_a_key_given_twice_is_refused_naming_key_file_and_lines_with_every_other_problem(tmp_path):
+    text = DEV.replace("      maxWorkers: 10\n", "      maxWorkers: 10\n      maxWorkers: 12\n", 1)
+    text = text.replace("    realm: CORP.COMPANY.COM\n", "    realm: CORP.COMPANY.COM\n    realm: corp\n", 1)
+    text = text.replace("  astronomer-platform:environment: dev\n", "  astronomer-platform:environment: dev\n"
+                        "  astronomer-platform:environment: prod\n", 1)
+    text = text.replace("finance-airflow:2024.06.1", "finance-airflow:latest")  # a problem of the config itself
+    path = stack(tmp_path, text)
+    result = check(path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    workers = text[: text.index("      maxWorkers: 10")].count("\n") + 1
+    assert (f"  tenants[0].maxWorkers: is given twice in {path} (lines {workers} and {workers + 1}); Pulumi refuses "
+            "a stack file with a key twice, so keep one") in result.stderr
+    assert "  kerberos.realm: is given twice" in result.stderr and "  environment: is given twice" in result.stderr
+    assert "  tenants[0].image: " in result.stderr and "uses the tag 'latest'" in result.stderr
+
+
+def test_render_refuses_a_key_given_twice(tmp_path, capsys):
+    text = DEV.replace("      maxWorkers: 10\n", "      maxWorkers: 10\n      maxWorkers: 12\n", 1)
+    status, err = render_stack(capsys, tmp_path, "--stack-file", str(stack(tmp_path, text)))
+    assert status == 1 and "tenants[0].maxWorkers: is given twice" in err
+    assert not (tmp_path / "out").exists()
+
+
+def _bomb(levels: int) -> str:
+    lines = ['    l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return DEV + "  astronomer-platform:platform:\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (_bomb(9), "expands to more than 250000 values (its aliases repeat values that much)"),
+    (DEV + "  astronomer-platform:loop: &loop\n    - *loop\n", "an alias refers to a value that holds it"),
+    (DEV + "  astronomer-platform:deep: " + "[" * 500 + "]" * 500 + "\n", "nests deeper than a stack file can"),
+    (DEV + "#" + "x" * (4 * 2**20) + "\n", "larger than a stack file can be (4 MiB)"),
+])
+def test_a_stack_file_too_large_to_read_is_one_line(tmp_path, text, problem):
+    path = stack(tmp_path, text)
+    result = subprocess.run([sys.executable, "-m", "stackfile.check", str(path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{path}") and problem in line
+
+
+def test_unquoted_dates_and_yaml_11_words_stay_the_text_written(tmp_path):
+    from stackfile.read import validate_file
+
+    text = DEV.replace("          cost_center: FIN-001\n", "          cost_center: FIN-001\n          start: 2024-06-01\n"
+                       "          stamp: 2024-06-01T10:00:00Z\n          window: 1:30\n          answer: yes\n", 1)
+    config = validate_file(stack(tmp_path, text))
+    assert config.tenants[0].airflow.variables == {"cost_center": "FIN-001", "start": "2024-06-01",
+                                                   "stamp": "2024-06-01T10:00:00Z", "window": "1:30", "answer": "yes"}
+    # Where a boolean is meant, `yes` is the text Pulumi reads too: refused, not taken as true.
+    result = check(stack(tmp_path, DEV.replace("    protectNamespaces: false", "    protectNamespaces: yes")))
+    assert result.returncode == 1 and "  tenancy.protectNamespaces: 'yes' must be true or false" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "tag"), [("!!binary aHVudGVyMi1iaW5hcnk=", "!!binary"), ("!!set {a, b}", "!!set"),
+                                            ("!vault secret/finance", "!vault")])
+def test_a_yaml_tag_config_cannot_carry_is_refused_unseen_with_the_other_problems(tmp_path, value, tag):
+    text = DEV.replace("          cost_center: FIN-001\n", f"          cost_center: FIN-001\n          blob: {value}\n", 1)
+    text = text.replace("maxWorkers: 10", "maxWorkers: 0")
+    result = check(stack(tmp_path, text))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    line = line_of("          cost_center: FIN-001") + 1
+    assert f"  tenants[0].airflow.variables.blob: uses the YAML tag {tag} (line {line} of " in result.stderr
+    assert "tenants[0].maxWorkers: 0 must be a positive integer" in result.stderr
+    assert "aHVudGVy" not in result.stderr and "hunter2" not in result.stderr
+    assert "variables.blob: must be a string" not in result.stderr  # the tag's problem is not repeated
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ("maxWorkers: 10", "maxWorkers: " + "9" * 400, "tenants[0].maxWorkers: 9999"),
+    ("    tlsSecretName: astronomer-tls\n", "    tlsSecretName: astronomer-tls\n    valuesOverrides:\n      houston:\n"
+     "        replicas: " + "9" * 400 + "\n", "platform.valuesOverrides.houston.replicas: is a number beyond 64-bit"),
+    ("          cpu: 500m\n", "          cpu: 1e99\n", "tenants[2].deployment.triggerer.cpu: '1e99' is"),
+    ("          cpu: 500m\n", "          cpu: 0.0000000000000000000000000001\n", "tenants[2].deployment.triggerer.cpu: "),
+    ("          memory: 1Gi\n", "          memory: 99999999999999999999Ei\n", "tenants[2].deployment.triggerer.memory: "),
+])
+def test_numbers_far_out_of_range_are_one_line_problems_in_check_and_render(tmp_path, capsys, old, new, problem):
+    path = stack(tmp_path, DEV.replace(old, new, 1))
+    result = check(path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"  {problem}" in result.stderr
+    status, err = render_stack(capsys, tmp_path, "--stack-file", str(path))
+    assert status == 1 and f"  {problem}" in err

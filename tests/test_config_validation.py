@@ -33,7 +33,7 @@ def set_path(doc, path, value):
     *parents, last = path
     target = doc
     for part in parents:
-        target = target[part]
+        target = target.setdefault(part, {}) if isinstance(target, dict) else target[part]
     target[last] = value
 
 
@@ -113,6 +113,126 @@ RULES = [
      "Kubernetes quantity"),
     ("helm repo URL unparsable", ("artifactory", "helmRepoUrl"), "https://[::1/helm", "artifactory.helmRepoUrl",
      "is not an https:// URL with a host"),
+    # --- registries and URLs: a public registry never gets the Artifactory password, a URL never a login
+    *[(f"public registry {host}", ("artifactory", "host"), host, "artifactory.host", "is a public registry")
+      for host in ("docker.io", "index.docker.io", "quay.io", "ghcr.io", "gcr.io", "eu.gcr.io", "registry.k8s.io",
+                   "public.ecr.aws", "mcr.microsoft.com", "docker.io:443", "europe-docker.pkg.dev", "nvcr.io")],
+    *[(f"login in {'.'.join(map(str, key))}", key, url, ".".join(map(str, key)), "has a login in it")
+      for key, url in ((("artifactory", "helmRepoUrl"), "https://svc:hunter2@artifactory.company.com/helm"),
+                       (("kerberos", "delinea", "url"), "https://svc-kerberos:hunter2@vault.company.com/SecretServer"),
+                       (("houston", "url"), "https://admin:hunter2@houston.astro-dev.company.com/v1"),
+                       (("houston", "url"), "http://admin:hunter2@localhost:8871/v1"),
+                       (("artifactory", "helmRepoUrl"), "https://ghp_token@artifactory.company.com/helm"))],
+    ("login in a datakit's build context", ("datakits", "oracle-bronze", "context"),
+     "https://ci:hunter2@git.company.com/datakits.git", "datakits.oracle-bronze.context", "holds a URL with a password"),
+    ("login in a connection's host", ("tenants", 0, "airflow", "connections", 0, "host"),
+     "mssql://sa:hunter2@sqlfin01.corp.company.com", "tenants[0].airflow.connections[0].host",
+     "holds a URL with a password"),
+    # --- egress: what the CIDRs cover together, not how they are written
+    ("two halves of IPv4", ("tenants", 0, "egress", 0, "cidrs"), ["0.0.0.0/1", "128.0.0.0/1"],
+     "tenants[0].egress[0].cidrs", "reaches every address"),
+    ("two halves of IPv6", ("tenants", 0, "egress", 0, "cidrs"), ["::/1", "8000::/1"], "tenants[0].egress[0].cidrs",
+     "every IPv6 address"),
+    ("every public IPv6 address", ("tenants", 0, "egress", 0, "cidrs"), ["2000::/3"], "tenants[0].egress[0].cidrs",
+     "every public IPv6 address"),
+    ("three blocks that cover IPv4", ("tenants", 0, "egress", 0, "cidrs"), ["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"],
+     "tenants[0].egress[0].cidrs", "reaches every address"),
+    ("KDC CIDRs covering everything", ("tenancy", "egress", "kdcCidrs"), ["0.0.0.0/1", "128.0.0.0/1"],
+     "tenancy.egress.kdcCidrs", "reaches every address"),
+    ("vault CIDRs covering everything", ("tenancy", "egress", "vaultCidrs"), ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"],
+     "tenancy.egress.vaultCidrs", "reaches every address"),
+    ("database CIDRs covering everything", ("tenancy", "egress", "databaseCidrs"), ["::/0"],
+     "tenancy.egress.databaseCidrs", "reaches every address"),
+    ("blank reason", ("tenants", 0, "egress", 0, "anywhereReason"), "   ", "tenants[0].egress[0].anywhereReason",
+     "is not a reason"),
+    ("placeholder reason", ("tenants", 0, "egress", 0, "anywhereReason"), "TODO", "tenants[0].egress[0].anywhereReason",
+     "is not a reason"),
+    ("one-word reason", ("tenants", 0, "egress", 0, "anywhereReason"), "needed", "tenants[0].egress[0].anywhereReason",
+     "is not a reason"),
+    # --- overrides: Go templates read false, 0, "" and null alike, and Helm deletes a key set to null
+    *[(f"network policies off with {value!r}", ("platform", "valuesOverrides"),
+       {"global": {"networkPolicy": {"enabled": value}}}, "platform.valuesOverrides.global.networkPolicy.enabled",
+       "must stay true") for value in (False, 0, "", None, "false", [], {})],
+    *[(f"default deny off with {value!r}", ("platform", "valuesOverrides"), {"global": {"defaultDenyNetworkPolicy": value}},
+       "platform.valuesOverrides.global.defaultDenyNetworkPolicy", "must stay true") for value in (0, "", None)],
+    ("network policy section deleted", ("platform", "valuesOverrides"), {"global": {"networkPolicy": None}},
+     "platform.valuesOverrides.global.networkPolicy", "must stay a mapping"),
+    ("global section deleted", ("platform", "valuesOverrides"), {"global": None}, "platform.valuesOverrides.global",
+     "must stay a mapping"),
+    *[(f"private registry {name}", ("platform", "valuesOverrides"), {"global": {"privateRegistry": value}},
+       f"platform.valuesOverrides.global.privateRegistry{suffix}", rule) for name, value, suffix, rule in (
+        ("deleted", None, "", "null deletes it in Helm"),
+        ("replaced", "artifactory.company.com", "", "must stay a mapping"),
+        ("enabled 0", {"enabled": 0}, ".enabled", "must stay true"),
+        ("enabled empty", {"enabled": ""}, ".enabled", "must stay true"),
+        ("enabled null", {"enabled": None}, ".enabled", "must stay true"),
+        ("repository null", {"repository": None}, ".repository", "null deletes the key in Helm"),
+        ("secret name null", {"secretName": None}, ".secretName", "must stay the platform's pull Secret"))],
+    ("an image repository deleted", ("platform", "valuesOverrides"),
+     {"global": {"airflow": {"images": {"redis": {"repository": None}}}}},
+     "platform.valuesOverrides.global.airflow.images.redis.repository", "null deletes the key in Helm"),
+    # --- tenancy
+    ("privileged tenant namespaces", ("tenancy", "podSecurity", "enforce"), "privileged", "tenancy.podSecurity.enforce",
+     "take over its node"),
+    ("a tenant's service account as deployer", ("tenancy", "deployers", "users"),
+     ["system:serviceaccount:airflow-finance:default"], "tenancy.deployers.users[0]", "is a service account of "
+     "tenants[0]'s namespace"),
+    ("a tenant's admin group as deployer", ("tenancy", "deployers", "groups"), ["astro-finance-admins"],
+     "tenancy.deployers.groups[0]", "is bound in a tenant namespace (tenants[0].adminGroups[0]"),
+    ("a tenant's view group, in other case, as deployer", ("tenancy", "deployers", "groups"), ["ASTRO-Finance-Analysts"],
+     "tenancy.deployers.groups[0]", "is bound in a tenant namespace (tenants[0].viewGroups[0]"),
+    ("a group bound twice in other case", ("tenants", 0, "viewGroups"), ["astro-finance-analysts", "Astro-Finance-Admins"],
+     "tenants[0].viewGroups[1]", "is already bound as adminGroups[0]"),
+    *[(f"cache mount over {path}", ("kerberos", "cacheMountPath"), path, "kerberos.cacheMountPath",
+       "system directory") for path in ("/", "/etc", "/usr", "/var", "/var/run/secrets", "/var/run",
+                                        "/run/secrets/kubernetes.io", "/etc/krb5", "/usr/local/airflow", "/tmp", "/home",
+                                        "/proc", "/dev/shm", "/lib64")],
+    ("cache mount through '..'", ("kerberos", "cacheMountPath"), "/krb5/../etc", "kerberos.cacheMountPath", "'..'"),
+    *[(f"reserved namespace {name}", key, name, ".".join(map(str, key)).replace(".0.", "[0]."), "keeps for itself")
+      for key in (("tenants", 0, "namespace"), ("platform", "namespace"))
+      for name in ("kube-finance", "openshift-finance", "openshift", "default", "kube-system")],
+    ("tenant name with a leading digit", ("tenants", 0, "name"), "9finance", "tenants[0].name", "RFC 1035"),
+    ("release name with a leading digit", ("platform", "releaseName"), "1astro", "platform.releaseName", "RFC 1035"),
+    # --- references and sizes: a bound and the reason for it
+    ("a shard no stack declares", ("tenants", 0, "shard"), "batch-1", "tenants[0].shard", "is not a shard of this stack"),
+    ("a trillion workers", ("tenants", 0, "maxWorkers"), 10**12, "tenants[0].maxWorkers", "is above 200"),
+    ("a 400-digit worker count", ("tenants", 0, "maxWorkers"), 10**400, "tenants[0].maxWorkers", "is above 200"),
+    ("scheduler replicas", ("tenants", 2, "deployment", "triggerer", "replicas"), 11,
+     "tenants[2].deployment.triggerer.replicas", "is above 10"),
+    ("ticket manager replicas", ("kerberos", "replicas"), 50, "kerberos.replicas", "is above 10"),
+    ("a pod of 65 cores", ("tenants", 2, "deployment", "triggerer", "cpu"), "65",
+     "tenants[2].deployment.triggerer.cpu", "more than 64 cores"),
+    ("a pod of 1e3 cores", ("tenants", 2, "deployment", "triggerer", "cpu"), "1e3",
+     "tenants[2].deployment.triggerer.cpu", "more than 64 cores"),
+    ("a pod of a terabyte", ("tenants", 2, "deployment", "triggerer", "memory"), "1Ti",
+     "tenants[2].deployment.triggerer.memory", "more than 512Gi"),
+    ("a quantity beyond Kubernetes'", ("tenants", 0, "quota"), {"cpu": "1e99", "memory": "64Gi"}, "tenants[0].quota.cpu",
+     "larger than a Kubernetes quantity"),
+    ("a quantity of 40 digits", ("tenants", 0, "quota"), {"cpu": "9" * 40, "memory": "64Gi"}, "tenants[0].quota.cpu",
+     "Kubernetes quantity"),
+    ("a quota of a million cores", ("tenants", 0, "quota"), {"cpu": "1000000", "memory": "64Gi"},
+     "tenants[0].quota.cpu", "more than 2000 cores"),
+    ("a quota of a petabyte", ("tenants", 0, "quota"), {"cpu": "100", "memory": "1Pi"}, "tenants[0].quota.memory",
+     "more than 16Ti"),
+    ("a ticket living a year", ("kerberos", "ticketLifetimeSeconds"), 31_536_000, "kerberos.ticketLifetimeSeconds",
+     "no KDC grants"),
+    ("a keytab id beyond 32 bits", ("tenants", 0, "kerberos", "keytabSecretId"), 2**31,
+     "tenants[0].kerberos.keytabSecretId", "32-bit"),
+    ("a wait of a month", ("houston", "timeouts"), {"deploySeconds": 2_592_000}, "houston.timeouts.deploySeconds",
+     "is above 86400"),
+    ("a poll slower than the wait", ("houston", "timeouts"), {"deleteSeconds": 60, "pollIntervalSeconds": 60},
+     "houston.timeouts.pollIntervalSeconds", "not below the shortest wait"),
+    ("a number beyond 64 bits in overrides", ("platform", "valuesOverrides"), {"houston": {"replicas": 10**30}},
+     "platform.valuesOverrides.houston.replicas", "beyond 64-bit integers"),
+    ("an infinite number in overrides", ("platform", "valuesOverrides"), {"houston": {"ratio": float("inf")}},
+     "platform.valuesOverrides.houston.ratio", "not a finite number"),
+    ("a number beyond 64 bits in a connection's extra", ("tenants", 0, "airflow", "connections", 0, "extra"),
+     {"timeout": 10**30}, "tenants[0].airflow.connections[0].extra.timeout", "beyond 64-bit integers"),
+    # --- rules in words, never a regular expression
+    ("houston URL not https", ("houston", "url"), "ftp://houston.company.com", "houston.url",
+     "is not an https:// URL with a host"),
+    ("pod security version", ("tenancy", "podSecurity", "version"), "1.33", "tenancy.podSecurity.version",
+     "a Kubernetes minor version such as 'v1.33'"),
 ]
 
 
@@ -440,3 +560,197 @@ def test_no_tenants_is_refused_unless_allowed(document, tenants):
                and "tenancy.allowNoTenants" in p for p in problems(doc))
     doc["tenancy"]["allowNoTenants"] = True
     assert problems(doc) == []
+
+
+# --- what is accepted beside what is refused -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "value"), [
+    (("tenants", 0, "egress"), [{"cidrs": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], "ports": [443]}]),
+    (("tenants", 0, "egress"), [{"cidrs": ["0.0.0.0/1", "128.0.0.0/1"], "ports": [443],
+                                 "anywhereReason": "SaaS endpoints without fixed addresses (RISK-1234)"}]),
+    (("kerberos", "cacheMountPath"), "/opt/krb5/cache"),
+    (("kerberos", "cacheMountPath"), "/var/krb5cc"),
+    (("tenants", 0, "airflow", "variables"), {"auth_mechanism": "GSSAPI", "compass_region": "emea",
+                                              "runbook_url": "https://wiki.company.com/password-rotation"}),
+    (("tenants", 0, "quota"), {"cpu": "2000", "memory": "16Ti"}),
+    (("tenants", 0, "maxWorkers"), 200),
+    (("kerberos", "ticketLifetimeSeconds"), 604_800),
+    (("artifactory", "host"), "artifactory.docker.company.com"),
+    (("houston", "url"), "http://localhost:8871/v1"),
+    (("platform", "valuesOverrides"), {"global": {"networkPolicy": {"enabled": True}, "privateRegistry": {
+        "enabled": True}}, "houston": {"replicas": 3}}),
+])
+def test_what_a_user_could_mean_is_accepted(document, key, value):
+    doc = document("dev")
+    set_path(doc, key, value)
+    assert problems(doc) == []
+
+
+def test_a_declared_shard_is_accepted(document):
+    doc = document("dev")
+    doc["tenancy"]["shards"] = ["batch-1"]
+    tenant(doc)["shard"] = "batch-1"
+    assert problems(doc) == []
+    doc["tenancy"]["shards"] = ["batch-1", "batch-1"]
+    assert "tenancy.shards[1]: 'batch-1' is listed twice" in problems(doc)
+
+
+# --- egress judged together --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("shared", "own", "path"), [
+    ({"databaseCidrs": ["0.0.0.0/1"]}, [["128.0.0.0/1"]], "tenants[0].egress"),  # a tenant rule and a shared list
+    ({}, [["0.0.0.0/1"], ["128.0.0.0/1"]], "tenants[0].egress"),  # two rules of one tenant
+    ({"apiServerCidrs": ["0.0.0.0/1"], "databaseCidrs": ["128.0.0.0/1"]}, [["10.50.1.0/24"]], "tenancy.egress"),
+    ({"kdcCidrs": ["2000::/4"], "vaultCidrs": ["3000::/4"]}, [["10.50.1.0/24"]], "tenancy.egress"),  # the manager's
+])
+def test_cidr_lists_that_cover_everything_together_are_refused(document, shared, own, path):
+    doc = document("dev")
+    doc["tenancy"]["egress"] |= shared
+    tenant(doc)["egress"] = [{"cidrs": cidrs, "ports": [443]} for cidrs in own]
+    assert any(p.startswith(f"{path}: reaches every address") for p in problems(doc)), problems(doc)
+
+
+# --- secrets in plain settings -----------------------------------------------------------------------------
+
+SECRET = "hunter2-Sup3r"
+
+
+@pytest.mark.parametrize("name", ["pwd", "dsn", "db_passwd", "sftp_pass", "Authorization", "jwt", "clientSecret",
+                                  "ORACLE_CONN_STR", "privateKey", "x-api-key"])
+def test_variable_names_that_say_secret_are_refused(document, name):
+    doc = document("dev")
+    tenant(doc)["airflow"]["variables"][name] = "x"
+    assert any(p.startswith(f"tenants[0].airflow.variables.{name}: looks like a secret") for p in problems(doc))
+
+
+@pytest.mark.parametrize(("extra", "path"), [
+    ({"auth": {"private_key": "x"}}, "auth.private_key"),
+    ({"headers": {"Authorization": "x"}}, "headers.Authorization"),
+    ({"proxies": [{"https": "x", "password": "x"}]}, "proxies[0].password"),
+    ({"keyfile_dict": {"client_secret": "x"}}, "keyfile_dict.client_secret"),
+])
+def test_nested_connection_extras_that_say_secret_are_refused(document, extra, path):
+    doc = document("dev")
+    tenant(doc)["airflow"]["connections"][0]["extra"] = extra
+    found = problems(doc)
+    assert any(p.startswith(f"tenants[0].airflow.connections[0].extra.{path}: looks like a secret") for p in found)
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    (f"postgresql://airflow:{SECRET}@db.corp.company.com:5432/finance", "a URL with a password"),
+    (f"-----BEGIN RSA PRIVATE KEY-----\nMIIE{SECRET}\n-----END RSA PRIVATE KEY-----", "a private key"),
+    (f"-----BEGIN OPENSSH PRIVATE KEY-----\n{SECRET}", "a private key"),
+    (f"Driver={{ODBC}};Server=sqlfin01;Uid=svc;PWD={SECRET};", "a password or key assignment"),
+    (f"password={SECRET}", "a password or key assignment"),
+    (f'{{"user": "svc", "password": "{SECRET}"}}', "a password or key assignment"),
+    (f"Bearer {SECRET}abcdefgh", "an Authorization header value"),
+    ("AKIAIOSFODNN7EXAMPLE", "an access token"),
+])
+def test_secret_values_in_plain_settings_are_refused_unseen(document, value, kind):
+    for where in ("variable", "extra", "description"):
+        doc = document("dev")
+        connection = tenant(doc)["airflow"]["connections"][0]
+        if where == "variable":
+            tenant(doc)["airflow"]["variables"]["source"] = value
+            path = "tenants[0].airflow.variables.source"
+        elif where == "extra":
+            connection["extra"] = {"options": {"dsn": "x", "note": value}}
+            path = "tenants[0].airflow.connections[0].extra.options.note"
+        else:
+            connection["description"] = value
+            path = "tenants[0].airflow.connections[0].description"
+        found = problems(doc)
+        assert any(p.startswith(f"{path}: holds {kind}") for p in found), found
+        assert not any(SECRET in p or "AKIAIOSFODNN7EXAMPLE" in p for p in found)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    (("tenants", 0, "airflow", "connections", 0, "password"), SECRET),  # the password where the flag goes
+    (("tenants", 0, "kerberos", "keytabSecretId"), f"BQIAAABH{SECRET}"),  # a keytab where its id goes
+    (("artifactory", "helmRepoUrl"), f"https://svc:{SECRET}@artifactory.company.com/helm"),
+    (("artifactory", "host"), f"https://svc:{SECRET}@artifactory.company.com"),
+    (("tenants", 0, "image"), f"postgres://u:{SECRET}@db/x"),
+    (("tenants", 0, "airflow", "variables", "x"), {"nested": SECRET}),
+    (("tenancy", "egress", "kdcCidrs"), [f"postgres://u:{SECRET}@db/x"]),
+    (("platform", "valuesOverrides"), {"postgresql": {"password": f"password={SECRET}"}}),
+])
+def test_a_value_refused_where_a_secret_may_be_is_never_printed(document, key, value):
+    doc = document("dev")
+    set_path(doc, key, value)
+    found = problems(doc)
+    assert found, "refused"
+    assert not any(SECRET in p for p in found), found
+
+
+# --- every problem in one run ------------------------------------------------------------------------------
+
+def test_a_typo_an_open_egress_and_a_duplicate_tenant_in_one_run(document):
+    doc = document("dev")
+    tenant(doc, 0)["maxWorker"] = tenant(doc, 0).pop("maxWorkers")
+    tenant(doc, 1)["egress"] = [{"cidrs": ["0.0.0.0/1", "128.0.0.0/1"], "ports": [443]}]
+    tenant(doc, 2)["name"] = "finance"
+    found = problems(doc)
+    for path in ("tenants[0].maxWorker: is not a known key", "tenants[0].maxWorkers: is required",
+                 "tenants[1].egress[0].cidrs: reaches every address",
+                 "tenants[2].name: 'finance' is already used by tenants[0]"):
+        assert any(p.startswith(path) for p in found), (path, found)
+
+
+def test_a_tenant_with_a_bad_key_is_still_held_to_every_other_rule(document):
+    doc = document("dev")
+    bad = tenant(doc, 2)
+    bad["image"] = "docker.io/library/airflow:latest"  # its own problem
+    bad["name"] = "finance"  # and a duplicate
+    bad["namespace"] = "astronomer"  # and the platform's namespace
+    bad["kerberos"]["principal"] = "SVC-AIRFLOW-FINANCE@CORP.COMPANY.COM"  # and finance's principal, in other case
+    bad["quota"] = {"cpu": "1", "memory": "1Gi"}  # and a quota below the platform's
+    bad["airflow"] = {"variables": {"pwd": "x", "dsn": "y"}}  # and two secret names
+    found = problems(doc)
+    for path in ("tenants[2].image: ", "tenants[2].name: 'finance' is already used",
+                 "tenants[2].namespace: 'astronomer' is the platform namespace",
+                 "tenants[2].kerberos.principal: 'SVC-AIRFLOW-FINANCE@CORP.COMPANY.COM' is already used by tenants[0]",
+                 "tenants[2].quota.cpu: '1' is below", "tenants[2].quota.memory: '1Gi' is below",
+                 "tenants[2].airflow.variables.pwd: ", "tenants[2].airflow.variables.dsn: "):
+        assert any(p.startswith(path) for p in found), (path, found)
+
+
+def test_a_rule_over_several_keys_runs_beside_a_bad_key_of_its_section(document):
+    doc = document("dev")
+    doc["kerberos"]["delinea"]["url"] = "http://vault.company.com"
+    doc["kerberos"]["renewIntervalSeconds"] = 35_900
+    doc["platform"]["baseDomain"] = "astro"
+    doc["platform"]["valuesOverrides"] = {"global": {"networkPolicy": {"enabled": 0}}}
+    found = problems(doc)
+    for path in ("kerberos.delinea.url: ", "kerberos.renewIntervalSeconds: 35900 must be at least 300 s below",
+                 "platform.baseDomain: ", "platform.valuesOverrides.global.networkPolicy.enabled: must stay true"):
+        assert any(p.startswith(path) for p in found), (path, found)
+
+
+# --- rules in words, whatever the value ------------------------------------------------------------------------
+
+ODD_VALUES = [10**400, -1, 0, 2**63, float("inf"), None, True, "", " ", "\u0663", "9" * 300, "1e99999", "2024-06-01",
+              [], {}, [1, {"a": None}], f"postgres://u:{SECRET}@db:5432/x"]
+
+
+def _leaf_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaf_paths(item, (*path, index))
+    if path:
+        yield path
+
+
+@pytest.mark.slow
+def test_any_value_at_any_key_is_a_clean_problem_or_accepted(document):
+    """Every key of the dev stack, given each odd value in turn: a ConfigError of one-line problems, never another
+    exception, never a regular expression, never the secret."""
+    for key in list(_leaf_paths(document("dev"))):
+        for value in ODD_VALUES:
+            doc = document("dev")
+            set_path(doc, key, value)
+            for problem in problems(doc):
+                assert "\n" not in problem and SECRET not in problem, (key, value, problem)
+                assert "pattern" not in problem and "(?:" not in problem and "^" not in problem, (key, problem)
