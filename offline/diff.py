@@ -83,9 +83,10 @@ def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
 def _identity(base: list[Any], head: list[Any]) -> str | None:
     """The field that names every item of both lists uniquely, if there is one."""
     for field_name in _IDENTITIES:
-        names = [item.get(field_name) if isinstance(item, dict) else None for item in (*base, *head)]
-        if names and all(isinstance(name, str) for name in names) and \
-                all(len(set(n)) == len(n) for n in (names[:len(base)], names[len(base):])):
+        names: list[object] = [cast(dict[str, Any], item).get(field_name) if isinstance(item, dict) else None
+                               for item in (*base, *head)]
+        sides = (names[:len(base)], names[len(base):])
+        if names and all(isinstance(name, str) for name in names) and all(len(set(n)) == len(n) for n in sides):
             return field_name
     return None
 

@@ -22,7 +22,7 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any, cast
 
@@ -153,7 +153,7 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def _quiet() -> Generator[None]:
     """Nothing the program logs or prints to stderr is shown (the engine logs through ``logging``)."""
     logging.disable(logging.CRITICAL)
     try:

@@ -28,12 +28,16 @@ def _kind(resource: Resource) -> str:
     return str(resource["type"]).rsplit(":", 1)[-1]
 
 
+def _labels(resource: Resource | None) -> dict[str, Any]:
+    labels: Any = _inputs(resource).get("metadata", {}).get("labels", {}) if resource else {}
+    return cast(dict[str, Any], labels) if isinstance(labels, dict) else {}
+
+
 def _tenant_of(resource: Resource) -> str | None:
     """The tenant a resource belongs to: its Kubernetes label, or the deployment's release name."""
     if resource["type"] == DEPLOYMENT_TYPE:
         return _inputs(resource).get("release_name")
-    labels = _inputs(resource).get("metadata", {}).get("labels", {})
-    return labels.get(TENANT_LABEL) if isinstance(labels, dict) else None
+    return _labels(resource).get(TENANT_LABEL)
 
 
 def _by_tenant(resources: Iterable[Resource]) -> dict[str, dict[str, Resource]]:
@@ -92,7 +96,7 @@ def _groups(resources: dict[str, Resource]) -> str:
 
 
 def _pod_security(namespace: Resource | None) -> str:
-    labels = _inputs(namespace).get("metadata", {}).get("labels", {}) if namespace else {}
+    labels = _labels(namespace)
     level = {mode: labels.get(f"pod-security.kubernetes.io/{mode}") for mode in ("enforce", "audit", "warn")}
     return f"enforce {level['enforce']} (audit {level['audit']}, warn {level['warn']})"
 

@@ -100,3 +100,18 @@ def test_secrets_and_other_namespaces_are_accepted():
         config["pulumi:disable-default-providers"] = ["kubernetes"]
 
     assert errors(edited(change)) == []
+
+
+def test_every_pattern_comes_from_a_rule_in_words():
+    """A pattern pydantic checks itself (Field(pattern=...)) would report its regular expression to the user;
+    a config.rules.Rule reports its rule in words, and writes its pattern as ^(?:...)$."""
+    def patterns(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+            return own + [p for key, value in node.items() if key != "patternProperties" for p in patterns(value)]
+        if isinstance(node, list):
+            return [p for item in node for p in patterns(item)]
+        return []
+
+    found = patterns(json.loads(render()))
+    assert found and all(p.startswith("^(?:") and p.endswith(")$") for p in found), found
