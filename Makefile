@@ -85,5 +85,9 @@ tenant-kit: $(VENV)/.installed ## a tenant's local Astro project: TENANT=<name> 
 kit-dag-check: $(VENV)/.installed ## every kit's example DAG in a DagBag under its Runtime's Airflow
 	$(PY) -m tenant_kit.dag_check
 
-clean: ## remove the virtualenv and the renders
-	rm -rf $(VENV) rendered *.egg-info
+# A folder under rendered/ goes only when it is a render (its manifest lists all it holds), and rendered/
+# itself only once empty: whatever else is there stays, named.
+clean: ## remove the virtualenv and the renders (nothing else under rendered/)
+	rm -rf $(VENV) *.egg-info
+	@$(PYTHON) -m devtools.owned remove --manifest .render-manifest.json --what render $(wildcard rendered/*)
+	@rmdir rendered 2>/dev/null || true

@@ -10,10 +10,12 @@ command refuses, naming it. A single file is replaced only when its content show
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -141,6 +143,13 @@ def _remove_owned(folder: Path, owner: Owner, files: Mapping[str, str]) -> None:
                                  f"and the new {owner.what} is not swapped in") from None
 
 
+def remove_folder(folder: Path, owner: Owner) -> None:
+    """Delete a folder the owner wrote, whole; refused, deleting nothing, when it holds anything else."""
+    files = claim(folder, owner)
+    if folder.exists():
+        _remove_owned(folder, owner, files)
+
+
 def replace_file(path: Path, content: str, ours: Callable[[str], bool], what: str) -> None:
     """Write ``content`` to ``path`` atomically; an existing file only when ``ours(its text)`` shows the command
     wrote it."""
@@ -159,3 +168,26 @@ def replace_file(path: Path, content: str, ours: Callable[[str], bool], what: st
         out.write(content)
     os.chmod(partial, 0o644)  # mkstemp makes it private; these are files to read and commit
     os.replace(partial, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m devtools.owned remove --manifest NAME --what WHAT FOLDER...``: what ``make clean`` runs
+    (standard library only, so it works without the virtualenv)."""
+    parser = argparse.ArgumentParser(prog="python -m devtools.owned", description="delete folders a command wrote")
+    parser.add_argument("action", choices=["remove"])
+    parser.add_argument("--manifest", required=True, help="the manifest that shows the command wrote a folder")
+    parser.add_argument("--what", required=True, help="the command, as messages name it")
+    parser.add_argument("folders", nargs="*", type=Path)
+    args = parser.parse_intermixed_args(argv)
+    kept = 0
+    for folder in args.folders:
+        try:
+            remove_folder(folder, Owner(args.manifest, args.what))
+        except OwnershipError as error:
+            print(f"kept {error}", file=sys.stderr)
+            kept += 1
+    return 1 if kept else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

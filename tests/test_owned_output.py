@@ -211,3 +211,24 @@ def test_a_lock_replaces_only_the_stacks_own_lock(tmp_path):
         with pytest.raises(OwnershipError, match=r"not a lock of stack dev, so not overwritten"):
             save(lock, target)
         assert target.read_text() == foreign
+
+
+def test_make_clean_removes_renders_and_nothing_else(tmp_path):
+    """`make clean`'s step for rendered/: each render goes whole, a folder holding anything else stays, named."""
+    rendered = tmp_path / "rendered"
+    replace_folder(rendered / "dev", RENDER, {"plan.json": "[]"})
+    replace_folder(rendered / "prod", RENDER, {"plan.json": "[]"})
+    (rendered / "prod" / "notes.md").write_text("mine")
+    (rendered / "scratch").mkdir()
+    (rendered / "scratch" / "todo.txt").write_text("mine")
+    result = subprocess.run([sys.executable, "-m", "devtools.owned", "remove", "--manifest", RENDER.manifest,
+                             "--what", "render", *map(str, sorted(rendered.iterdir()))], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert not (rendered / "dev").exists()
+    assert tree(rendered) == {"prod/notes.md": tree(rendered)["prod/notes.md"], "prod/plan.json":
+                              tree(rendered)["prod/plan.json"], f"prod/{RENDER.manifest}":
+                              tree(rendered)[f"prod/{RENDER.manifest}"], "scratch/todo.txt":
+                              tree(rendered)["scratch/todo.txt"]}
+    assert [line.split(":")[0] for line in result.stderr.splitlines()] == [f"kept {rendered / 'prod'}",
+                                                                         f"kept {rendered / 'scratch'}"]
