@@ -62,8 +62,10 @@ class KerberosConfig(Model):
     manager_image: ImageNameTag | None = None
     """ticket manager image name:tag inside the platform repository (default: the manager this project
     builds from docker/kerberos-manager, kerberos-manager:<its VERSION>)"""
-    renew_interval_seconds: TicketSeconds
-    """seconds between ticket renewals; at least 300 below the lifetime"""
+    renew_interval_seconds: Annotated[TicketSeconds, Bound(None, "each renewal asks the vault and the KDCs for "
+                                                            "every tenant's ticket", minimum=60)]
+    """seconds between ticket renewals (at least 60: each renewal asks the vault and the KDCs for every tenant);
+    at least 300 below the lifetime"""
     ticket_lifetime_seconds: TicketSeconds
     """ticket lifetime in seconds (at most 7 days)"""
     cache_mount_path: CacheMountPath = "/krb5/cache"

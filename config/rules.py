@@ -64,15 +64,18 @@ class Rule:
 
 @dataclass(frozen=True)
 class Bound:
-    """An upper bound of an integer, with the reason for it: ``<value> is above <maximum>, <reason>``. Goes into
-    the JSON schema as ``maximum``."""
+    """A bound of an integer, with the reason for it: ``<value> is above <maximum>, the most this key takes:
+    <reason>`` (or below ``minimum``). Goes into the JSON schema as ``maximum`` (``minimum``)."""
 
-    maximum: int
+    maximum: int | None
     reason: str
+    minimum: int | None = None
 
     def __call__(self, value: int) -> int:
-        if value > self.maximum:
+        if self.maximum is not None and value > self.maximum:
             raise ValueError(f"is above {self.maximum}, the most this key takes: {self.reason}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"is below {self.minimum}, the least this key takes: {self.reason}")
         return value
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
@@ -80,7 +83,10 @@ class Bound:
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema["maximum"] = self.maximum
+        if self.maximum is not None:
+            json_schema["maximum"] = self.maximum
+        if self.minimum is not None:
+            json_schema["minimum"] = self.minimum
         return json_schema
 
 
@@ -126,15 +132,18 @@ def _quantity_in_range(value: str) -> bool:
 
 
 def _cidr(value: str) -> str:
-    # Not a Rule: a block with host bits set is told its network. ipaddress's own messages repeat the value.
+    # Not a Rule: the message names the block as it should be written. ipaddress's own messages repeat the value.
     try:
-        ipaddress.ip_network(value, strict=True)
+        network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         try:
             network = ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise ValueError("is not a CIDR block (an IPv4 or IPv6 network such as 10.20.0.0/24)") from None
         raise ValueError(f"is not a CIDR block: it has host bits set (the network is {network})") from None
+    # A netmask (/255.0.0.0), leading zeros or upper case: Python reads them, Kubernetes' NetworkPolicy does not.
+    if str(network) != value:
+        raise ValueError(f"is not written as Kubernetes reads a CIDR block; write {network}")
     return value
 
 

@@ -12,6 +12,7 @@ from config.plain_values import numbers_in_range
 from config.rules import (
     Bound,
     ConfigKey,
+    HelmReleaseName,
     IdpGroup,
     ImageNameTag,
     KerberosPrincipal,
@@ -19,7 +20,6 @@ from config.rules import (
     NonEmptyStr,
     Quantity,
     ReleaseVersion,
-    Rfc1035Label,
     Rfc1123Label,
     Rule,
 )
@@ -230,8 +230,9 @@ _LIMITS = {"cpu": MAX_TENANT_CPU, "memory": MAX_TENANT_MEMORY}
 
 
 class TenantConfig(Model):
-    name: Rfc1035Label
-    """line of business, an RFC 1035 label (a letter first: the charts name Services after it)"""
+    name: HelmReleaseName
+    """line of business, an RFC 1035 label of at most 53 characters (it is the Helm release of the tenant's
+    deployment, and the charts name Services after it)"""
     namespace: NamespaceName | None = None
     """the tenant's namespace (default airflow-<name>)"""
     image: ImageNameTag
@@ -280,19 +281,12 @@ class TenantConfig(Model):
         lists = (("adminGroups", self.admin_groups), ("editGroups", self.edit_groups), ("viewGroups", self.view_groups))
         return [(key, index, group) for key, groups in lists for index, group in enumerate(groups)]
 
+    # The name has at most 53 characters, so the default namespace fits in a label's 63.
     @model_validator(mode="after")
     def _default_namespace(self) -> TenantConfig:
         if self.namespace is None:
             object.__setattr__(self, "namespace", f"airflow-{self.name}")
         return self
-
-    @rule
-    def _default_namespace_fits(self) -> Iterator[Issue]:
-        if self.namespace is None or self.namespace == f"airflow-{self.name}":
-            default = f"airflow-{self.name}"
-            if len(default) > 63:
-                yield Issue("name", f"the default namespace {default!r} is longer than 63 characters; "
-                            "shorten the name or set 'namespace'")
 
     @rule
     def _groups_once(self) -> Iterator[Issue]:

@@ -30,6 +30,9 @@ def names_a_secret(key: str) -> bool:
 _SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a URL with a password in it (user:password@host)",
      re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/@:]{0,256}:[^\s/@]{1,256}@")),
+    # The same without a scheme: a mail relay's 'user:password@smtp.company.com:587'.
+    ("a login with a password in it (user:password@host)",
+     re.compile(r"(?<![A-Za-z0-9._%+:/-])[A-Za-z0-9._%+-]{1,64}:[^\s/@:'\"]{1,256}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}")),
     ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")),
     ("a password or key assignment (such as password=...)",
      re.compile(r"(?<![A-Za-z0-9])[\"']?(?:password|passwd|pwd|passphrase|secret|client_?secret|token|access_?token|"

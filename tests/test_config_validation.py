@@ -42,7 +42,7 @@ RULES = [
     ("tenant name RFC 1035", ("tenants", 0, "name"), "Finance", "tenants[0].name", "RFC 1035"),
     ("tenant name too long", ("tenants", 0, "name"), "a" * 64, "tenants[0].name", "at most 63"),
     ("namespace RFC 1123", ("tenants", 1, "namespace"), "Airflow_Mkt", "tenants[1].namespace", "RFC 1123"),
-    ("default namespace too long", ("tenants", 0, "name"), "f" * 60, "tenants[0].name", "longer than 63"),
+    ("name too long for a Helm release", ("tenants", 0, "name"), "f" * 54, "tenants[0].name", "53 characters Helm"),
     ("platform namespace RFC 1123", ("platform", "namespace"), "Astro!", "platform.namespace", "RFC 1123"),
     ("maxWorkers zero", ("tenants", 0, "maxWorkers"), 0, "tenants[0].maxWorkers", "positive integer"),
     ("maxWorkers negative", ("tenants", 0, "maxWorkers"), -3, "tenants[0].maxWorkers", "positive integer"),
@@ -228,6 +228,11 @@ RULES = [
      "platform.valuesOverrides.houston.ratio", "not a finite number"),
     ("a number beyond 64 bits in a connection's extra", ("tenants", 0, "airflow", "connections", 0, "extra"),
      {"timeout": 10**30}, "tenants[0].airflow.connections[0].extra.timeout", "beyond 64-bit integers"),
+    *[(f"a CIDR spelt {cidr}", ("tenancy", "egress", "kdcCidrs"), [cidr], "tenancy.egress.kdcCidrs[0]",
+       f"write {canonical}") for cidr, canonical in (("0.0.0.0/0.0.0.0", "0.0.0.0/0"), ("10.20.0.0/016", "10.20.0.0/16"),
+                                                     ("2001:DB8::/32", "2001:db8::/32"))],
+    ("renewals every second", ("kerberos", "renewIntervalSeconds"), 1, "kerberos.renewIntervalSeconds",
+     "is below 60, the least this key takes: each renewal asks the vault"),
     # --- rules in words, never a regular expression
     ("houston URL not https", ("houston", "url"), "ftp://houston.company.com", "houston.url",
      "is not an https:// URL with a host"),
@@ -673,6 +678,7 @@ def test_secret_values_in_plain_settings_are_refused_unseen(document, value, kin
     (("tenants", 0, "airflow", "variables", "x"), {"nested": SECRET}),
     (("tenancy", "egress", "kdcCidrs"), [f"postgres://u:{SECRET}@db/x"]),
     (("platform", "valuesOverrides"), {"postgresql": {"password": f"password={SECRET}"}}),
+    (("monitoring", "receivers", "platform-team", "email", "smarthost"), f"relay:{SECRET}@smtp.company.com:587"),
 ])
 def test_a_value_refused_where_a_secret_may_be_is_never_printed(document, key, value):
     doc = document("dev")
