@@ -223,12 +223,12 @@ ReleaseVersion = Annotated[str, _STRICT, Rule(
 PythonVersion = Annotated[str, _STRICT, Rule(
     "is not a Python version of the form '3.X' (quote it: 3.10 is a number)", pattern=r"3\.[0-9]{1,2}"
 )]
-# A Kubernetes resource.Quantity without a sign: 500m, 2, 1.5, 64Gi, 1e3. Digits are bounded so that no
-# quantity is too large to compute with; the sizes that take one bound it further.
+# A Kubernetes resource.Quantity without a sign: 500m, 2, 1.5, 64Gi, 1e3. The exponent has at most two
+# digits, so that no quantity is too large to compute with; the sizes that take one bound it further.
 Quantity = Annotated[str, _STRICT, Rule(
     "is not a Kubernetes quantity (for example '4', '500m', '16Gi')",
-    pattern=r"(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]{1,2})?",
-), Rule("is larger than a Kubernetes quantity can be (2^63 - 1)", test=_quantity_in_range)]
+    pattern=r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]{1,2})?",
+), Rule("is larger than a Kubernetes quantity can be (9223372036854775807)", test=_quantity_in_range)]
 KerberosRealm = Annotated[str, _STRICT, Rule(
     "is not a Kerberos realm (upper case, for example 'CORP.COMPANY.COM')", pattern=_REALM
 )]
