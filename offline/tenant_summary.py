@@ -49,7 +49,7 @@ def _by_tenant(resources: Iterable[Resource]) -> dict[str, dict[str, Resource]]:
             continue
         kind = _kind(resource)
         name = _inputs(resource).get("metadata", {}).get("name", "")
-        key = f"{kind}/{name}" if kind in ("NetworkPolicy", "RoleBinding") else kind
+        key = f"{kind}/{name}" if kind in ("NetworkPolicy", "RoleBinding", "ConfigMap") else kind
         found.setdefault(tenant, {})[key] = resource
     return found
 
@@ -93,6 +93,13 @@ def _groups(resources: dict[str, Resource]) -> str:
         names = [str(s.get("name")) for s in _inputs(binding).get("subjects", []) if s.get("kind") == "Group"]
         bound.append(f"{key.removeprefix('RoleBinding/tenant-')} {', '.join(names)}")
     return "; ".join(bound) or "none"
+
+
+def _datakits(config_map: Resource | None) -> str:
+    if config_map is None:
+        return "(declared by its shard stack)"
+    images = cast(dict[str, Any], _inputs(config_map).get("data") or {})
+    return ", ".join(f"`{image}`" for _, image in sorted(images.items())) or "none"
 
 
 def _pod_security(namespace: Resource | None) -> str:
@@ -142,6 +149,7 @@ def new_tenants(added: list[Resource]) -> list[str]:
                   f"- egress: {_egress(resources.get('NetworkPolicy/tenant-allow'))}",
                   f"- groups: {_groups(resources)}",
                   f"- Pod Security: {_pod_security(namespace)}",
+                  f"- datakits: {_datakits(resources.get('ConfigMap/datakits'))}",
                   *_deployment(resources.get("Deployment")), ""]
     return lines
 

@@ -277,7 +277,9 @@ def test_a_new_tenant_shows_what_it_gets(dev_render, tmp_path):
     for shown in ("- quota: CPU ", "10.60.0.0/24 on TCP 443", "10.20.0.10/32, 10.20.0.11/32 on TCP 88, UDP 88",
                   "admin astro-marketing-admins; view astro-sales-readers", "enforce baseline",
                   "image `artifactory.company.com/deployments/sales-airflow:1.0.0`, Runtime 11.10.0, CeleryExecutor",
-                  "up to 4 workers × 1000m CPU / 2048Mi", "`AIRFLOW_VAR_REGION`=`emea`"):
+                  "up to 4 workers × 1000m CPU / 2048Mi", "`AIRFLOW_VAR_REGION`=`emea`",
+                  "- datakits: `artifactory.company.com/datakits/mailchimp-bronze:0.9.4`, "
+                  "`artifactory.company.com/datakits/salesforce-bronze:1.1.0`"):
         assert shown in summary, shown
     assert "Airflow deployment `sales` (Houston)" in report and "Deployment `sales-deployment`" not in report
 
