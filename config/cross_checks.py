@@ -16,7 +16,6 @@ from domain.registry_policy import registry_violations
 
 if TYPE_CHECKING:
     from config.stack import StackConfig
-    from config.tenant import TenantConfig
 
 UNKNOWN = object()
 
@@ -32,18 +31,19 @@ def known(model: Any, dotted: str) -> Any:
     return value
 
 
-def tenants_with(stack: StackConfig, *keys: str) -> Iterator[tuple[int, TenantConfig, list[Any]]]:
-    """Each tenant whose ``keys`` all validated, with their values."""
-    for index, tenant in enumerate(known(stack, "tenants") if known(stack, "tenants") is not UNKNOWN else []):
+def tenants_with(stack: StackConfig, *keys: str) -> Iterator[tuple[int, list[Any]]]:
+    """Each tenant's index and the values of ``keys``, for the tenants whose ``keys`` all validated."""
+    tenants = known(stack, "tenants")
+    for index, tenant in enumerate([] if tenants is UNKNOWN else tenants):
         values = [known(tenant, key) for key in keys]
         if all(value is not UNKNOWN for value in values):
-            yield index, tenant, values
+            yield index, values
 
 
 def unique(stack: StackConfig, attribute: str, key: str, what: str, fold: bool = False) -> Iterator[Issue]:
     """A problem for each tenant whose ``attribute`` an earlier tenant already has (``fold``: ignoring case)."""
     first_seen: dict[object, int] = {}
-    for index, _, (value,) in tenants_with(stack, attribute):
+    for index, (value,) in tenants_with(stack, attribute):
         seen = value.casefold() if fold and isinstance(value, str) else value
         if seen in first_seen:
             case = " (compared without case, as Active Directory does)" if fold else ""
@@ -65,12 +65,12 @@ def platform_namespace(stack: StackConfig) -> Iterator[Issue]:
     namespace = known(stack, "platform.namespace")
     if namespace is UNKNOWN:
         return
-    for index, _, (tenant_namespace,) in tenants_with(stack, "namespace_name"):
+    for index, (tenant_namespace,) in tenants_with(stack, "namespace_name"):
         if tenant_namespace == namespace:
             yield Issue(f"tenants[{index}].namespace", f"{tenant_namespace!r} is the platform namespace; a tenant "
                         "needs its own")
     # Houston checks each deployment's release name (the tenant's name) beside the platform namespace.
-    for index, _, (name,) in tenants_with(stack, "release_name"):
+    for index, (name,) in tenants_with(stack, "release_name"):
         if name == "base-images":
             yield Issue(f"tenants[{index}].name", "'base-images' is a name Houston keeps for itself as a release name")
         elif len(f"{namespace}-{name}") > 63:
@@ -83,7 +83,7 @@ def realms(stack: StackConfig) -> Iterator[Issue]:
     if realm is UNKNOWN or trusted is UNKNOWN:
         return
     allowed = {realm, *trusted}
-    for index, _, (principal,) in tenants_with(stack, "kerberos.principal"):
+    for index, (principal,) in tenants_with(stack, "kerberos.principal"):
         principal_realm = principal.rsplit("@", 1)[-1]
         if principal_realm not in allowed:
             yield Issue(f"tenants[{index}].kerberos.principal", f"{principal!r} is in realm {principal_realm}, "
@@ -94,7 +94,7 @@ def datakits(stack: StackConfig) -> Iterator[Issue]:
     defined = known(stack, "datakits")
     if defined is UNKNOWN:
         return
-    for index, _, (kits,) in tenants_with(stack, "datakits"):
+    for index, (kits,) in tenants_with(stack, "datakits"):
         for position, kit in enumerate(kits):
             if kit not in defined:
                 yield Issue(f"tenants[{index}].datakits[{position}]", f"{kit!r} is not defined under 'datakits' "
@@ -105,7 +105,7 @@ def shards(stack: StackConfig) -> Iterator[Issue]:
     declared = known(stack, "tenancy.shards")
     if declared is UNKNOWN:
         return
-    for index, _, (shard,) in tenants_with(stack, "shard"):
+    for index, (shard,) in tenants_with(stack, "shard"):
         if shard is not None and shard not in declared:
             listed = ", ".join(declared) or "none"
             yield Issue(f"tenants[{index}].shard", f"{shard!r} is not a shard of this stack (tenancy.shards: "
@@ -118,7 +118,7 @@ def deployers(stack: StackConfig) -> Iterator[Issue]:
     groups, users = known(stack, "tenancy.deployers.groups"), known(stack, "tenancy.deployers.users")
     if groups is not UNKNOWN:
         tenant_groups = {group.casefold(): f"tenants[{index}].{key}[{position}]"
-                         for index, _, (bound,) in tenants_with(stack, "groups") for key, position, group in bound}
+                         for index, (bound,) in tenants_with(stack, "groups") for key, position, group in bound}
         for position, group in enumerate(groups):
             where = tenant_groups.get(group.casefold())
             if where:
@@ -126,7 +126,7 @@ def deployers(stack: StackConfig) -> Iterator[Issue]:
                             f"({where}; compared without case): its members could undo their own tenant's isolation; "
                             "deployers are the platform's own identities")
     if users is not UNKNOWN:
-        namespaces = {namespace: index for index, _, (namespace,) in tenants_with(stack, "namespace_name")}
+        namespaces = {namespace: index for index, (namespace,) in tenants_with(stack, "namespace_name")}
         for position, user in enumerate(users):
             prefix, _, rest = user.partition("system:serviceaccount:")
             namespace = rest.split(":", 1)[0]
@@ -141,7 +141,7 @@ def tenant_egress(stack: StackConfig) -> Iterator[Issue]:
     shared: list[str] = [] if (found := known(stack, "tenancy.egress.tenant_cidrs")) is UNKNOWN else found
     if reaches_everywhere(shared):
         return  # reported on tenancy.egress
-    for index, _, (rules,) in tenants_with(stack, "egress"):
+    for index, (rules,) in tenants_with(stack, "egress"):
         # A rule with a reason may reach everywhere; one that does alone is reported on the rule itself.
         own: list[list[str]] = [cidrs for rule in rules if known(rule, "anywhere_reason") is None
                                 for cidrs in [known(rule, "cidrs")] if cidrs is not UNKNOWN]

@@ -69,7 +69,7 @@ class StackConfig(Model):
     def _alert_routing(self) -> Iterator[Issue]:
         """With monitoring, every tenant's alerts reach a receiver it defines."""
         monitoring = self.monitoring
-        for index, _, (alerts,) in cross_checks.tenants_with(self, "alerts"):
+        for index, (alerts,) in cross_checks.tenants_with(self, "alerts"):
             if monitoring is None:
                 if alerts is not None:
                     yield Issue(f"tenants[{index}].alerts", "needs monitoring: define monitoring.receivers and "
