@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devtools import go_tools
 from e2e import declared
@@ -46,6 +46,9 @@ from e2e.harness import Api, expect, wait_for_controllers
 from e2e.network import node_network
 from e2e.stack import HOUSTON, Engine, e2e_document, fake_secrets, houston_standin
 from standins.tenants import synthetic_tenants
+
+if TYPE_CHECKING:
+    from standins.houston.server import HoustonStandin
 
 FLOOR_WORKERS = 16
 STACK = "bench"
@@ -138,21 +141,23 @@ def _delete_all(api: Api, manifests: list[dict[str, Any]]) -> None:
 
 
 @contextlib.contextmanager
-def _cluster(box: go_tools.Toolbox, secrets: dict[str, str], tenants: int) -> Iterator[tuple[Cluster, Api]]:
+def bench_cluster(box: go_tools.Toolbox, secrets: dict[str, str],
+                  tenants: int) -> Iterator[tuple[Cluster, Api, HoustonStandin]]:
     with node_network() as network, control_plane(box.paths, network) as cluster:
         api = Api(cluster.kubeconfig, pool_size=FLOOR_WORKERS)
         wait_for_controllers(api)
         # HEALTHY at the first status read: no waiting is left in the Houston resources' cost.
-        with houston_standin(secrets, [tenants], settle_reads=0).running() as url:
+        standin = houston_standin(secrets, [tenants], settle_reads=0)
+        with standin.running() as url:
             HOUSTON["url"] = url
-            yield cluster, api
+            yield cluster, api, standin
 
 
 def run(tenants: int, skip_checkpoints: bool, parallel: int | None) -> str:
     box = go_tools.ensure_tools()
     expect(not box.blocked, f"tools that could not be had: {sorted(box.blocked)}")
     secrets = fake_secrets()
-    with _cluster(box, secrets, tenants) as (cluster, api):
+    with bench_cluster(box, secrets, tenants) as (cluster, api, _):
         document = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
         manifests = declared.manifests(document, secrets)
         engine = Engine(cluster.workdir, box, secrets, name=STACK)

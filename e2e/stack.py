@@ -9,7 +9,7 @@ import secrets as token
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,6 +21,9 @@ from e2e.network import API_SERVER_PORT, DATA_SOURCE_CIDR, SERVICES
 from e2e.program import program
 from stackfile.read import document
 from standins.tenants import synthetic_tenants
+
+if TYPE_CHECKING:  # imported where it is used: graphql loads only when a stand-in runs
+    from standins.houston.server import HoustonStandin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,7 +179,7 @@ def indented(line: str) -> None:
     print(f"    {line}", end="" if line.endswith("\n") else "\n", flush=True)
 
 
-def houston_standin(secrets: dict[str, str], scales: list[int], settle_reads: int = 1) -> Any:
+def houston_standin(secrets: dict[str, str], scales: list[int], settle_reads: int = 1) -> HoustonStandin:
     """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
     from standins.houston.server import HoustonStandin
 
