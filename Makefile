@@ -8,7 +8,7 @@ TENANTS ?= 100
 
 # `make` alone lists the targets rather than doing the first one.
 .DEFAULT_GOAL := help
-.PHONY: help test lint check render diff bench e2e images-lock mirror vet clean tenant-kit kit-dag-check
+.PHONY: help test lint check render diff bench e2e e2e-bench images-lock mirror vet clean tenant-kit kit-dag-check
 
 # pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
@@ -60,6 +60,11 @@ bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tena
 # install` first, then a build from source); E2E_ARGS=--help for the options.
 e2e: $(VENV)/.installed ## the program under the real engine against a local control plane
 	$(PY) -m e2e.run $(E2E_ARGS)
+
+# The program under the real engine at N tenants against what the API server itself needs for the same
+# objects (docs/benchmarks.md); E2E_BENCH_ARGS=--skip-checkpoints or --parallel=P to compare settings.
+e2e-bench: $(VENV)/.installed ## real-engine up, preview and destroy at TENANTS=100 against the API server's floors
+	$(PY) -m e2e.bench --tenants $(TENANTS) $(E2E_BENCH_ARGS)
 
 # Image vetting (docs/image-vetting.md). STACKS limits the stacks (default all).
 # images-lock needs the pinned chart: CHART=<chart directory>, platform.chartPath, or the stack's

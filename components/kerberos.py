@@ -8,7 +8,7 @@ a tenant namespace. The image contract is in docs/kerberos.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -66,6 +66,9 @@ class KerberosSidecarArgs:
     """the tenants whose caches the manager keeps fresh"""
     tenant_namespaces: Mapping[str, pulumi.Input[str]]
     """tenant name -> its namespace as an output of the tenant's Namespace (the Roles wait for it)"""
+    tenant_namespace_resources: Mapping[str, pulumi.Resource] = field(default_factory=dict[str, pulumi.Resource])
+    """tenant name -> its Namespace, where this stack declares it: the cache writer's Role and RoleBinding go
+    with it when the namespace is deleted"""
     egress: Sequence[EgressAllow] = ()
     """where the manager's pods may connect besides DNS (the vault, the KDCs, the API server); empty: no
     egress policy of its own"""
@@ -138,18 +141,20 @@ class KerberosSidecar(pulumi.ComponentResource):
         for tenant in args.tenants:
             namespace = args.tenant_namespaces[tenant.name]
             old_name = f"{tenant.name}-kerberos-ccache-writer"
+            in_namespace = pulumi.ResourceOptions.merge(
+                child(old_name), pulumi.ResourceOptions(deleted_with=args.tenant_namespace_resources.get(tenant.name)))
             role = k8s.rbac.v1.Role(
                 f"{name}-{tenant.name}-ccache-writer",
                 metadata=metadata(CACHE_WRITER_ROLE, namespace),
                 rules=cache_writer_rules(),
-                opts=child(old_name),
+                opts=in_namespace,
             )
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{tenant.name}-ccache-writer",
                 metadata=metadata(CACHE_WRITER_ROLE, namespace),
                 role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": role.metadata.name},
                 subjects=[subject],
-                opts=child(old_name),
+                opts=in_namespace,
             )
         self.deployment_name = deployment.metadata.name
         self.config_checksum = pulumi.Output.from_input(checksum)

@@ -79,7 +79,8 @@ class AstronomerPlatform(pulumi.ComponentResource):
     houston_url: pulumi.Output[str]
     """the Houston API endpoint of this platform"""
     values: dict[str, Any]
-    """the chart values (plain data, so a render and a reviewer see them)"""
+    """the chart values (plain data, so a render and a reviewer see them); not a registered output: the
+    Release holds them in the state already, and a stack's state is rewritten after every step"""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("astronomer:platform:AstronomerPlatform", name, None, opts)
@@ -168,7 +169,6 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "namespaceName": self.namespace_name,
             "releaseName": self.release_name,
             "releaseStatus": self.release_status,
-            "values": self.values,
             "houstonUrl": self.houston_url,
         })
 

@@ -73,6 +73,8 @@ class TenantArgs:
 class Tenant(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str]
     """the tenant namespace's name, resolved once the Namespace exists"""
+    namespace: k8s.core.v1.Namespace | None
+    """the Namespace, when this stack declares it (objects in it can go with it)"""
     cache_secret_name: pulumi.Output[str]
     """the Secret the ticket manager writes the tenant's Kerberos ticket cache into"""
     datakit_images: pulumi.Output[dict[str, pulumi.Input[str]]]
@@ -85,6 +87,7 @@ class Tenant(pulumi.ComponentResource):
             "tenant",
             **{TENANT_LABEL: name, PLATFORM_RELEASE_LABEL: args.platform_release},
         )
+        self.namespace: k8s.core.v1.Namespace | None = None
         if args.part == "contents":
             # Another stack owns the namespace (and protects it).
             self.namespace_name = pulumi.Output.from_input(args.namespace)
@@ -96,6 +99,7 @@ class Tenant(pulumi.ComponentResource):
             )
             # Referencing the namespace's output makes every object wait for the namespace.
             self.namespace_name = namespace.metadata.name
+            self.namespace = namespace
             if args.pull_login is not None:
                 # With the namespace, so that a shard stack never needs the credential.
                 k8s.core.v1.Secret(
@@ -103,7 +107,7 @@ class Tenant(pulumi.ComponentResource):
                     metadata=object_metadata(TENANT_PULL_SECRET_NAME, self.namespace_name, labels),
                     type="kubernetes.io/dockerconfigjson",
                     string_data={".dockerconfigjson": docker_config_json(args.pull_login)},
-                    opts=pulumi.ResourceOptions(parent=self),
+                    opts=pulumi.ResourceOptions(parent=self, deleted_with=namespace),
                 )
         self.cache_secret_name = pulumi.Output.from_input(CACHE_SECRET_NAME)
         self.datakit_images = pulumi.Output.from_input(dict(args.datakit_images))
@@ -116,8 +120,9 @@ class Tenant(pulumi.ComponentResource):
         })
 
     def _contents(self, name: str, args: TenantArgs, labels: dict[str, str]) -> None:
-        """Everything in the namespace: isolation, access, Kerberos wiring and the datakit images."""
-        child = pulumi.ResourceOptions(parent=self)
+        """Everything in the namespace: isolation, access, Kerberos wiring and the datakit images. When this
+        stack holds the namespace too, deleting the namespace deletes them: the engine skips their own deletes."""
+        child = pulumi.ResourceOptions(parent=self, deleted_with=self.namespace)
 
         def metadata(object_name: str) -> ObjectMetaArgsDict:
             return object_metadata(object_name, self.namespace_name, labels)
@@ -165,7 +170,7 @@ class Tenant(pulumi.ComponentResource):
             f"{name}-kerberos-ccache",
             metadata=metadata(CACHE_SECRET_NAME),
             type="Opaque",
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["data", "stringData"]),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["data", "stringData"])),
         )
 
         k8s.core.v1.ConfigMap(

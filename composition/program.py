@@ -145,6 +145,7 @@ def ticket_manager_args(config: StackConfig, secrets: Secrets, krb5: Krb5Setting
         tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)
                  for t in config.tenants],
         tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
+        tenant_namespace_resources={name: tenant.namespace for name, tenant in tenants.items() if tenant.namespace},
         egress=[api_server_egress(config), kdc_egress(config), vault_egress(config)],
         keep_legacy_urns=True,
     )

@@ -57,10 +57,14 @@ def expect(condition: bool, message: str) -> None:
 class Api:
     """The Python kubernetes client on the test cluster's admin kubeconfig."""
 
-    def __init__(self, kubeconfig: Path) -> None:
+    def __init__(self, kubeconfig: Path, pool_size: int = 4) -> None:
         from kubernetes import client, config, dynamic
 
-        self.client = config.new_client_from_config(config_file=str(kubeconfig))
+        configuration = client.Configuration()
+        config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+        # Connections kept per host: as many as the threads that share this client.
+        configuration.connection_pool_maxsize = pool_size
+        self.client = client.ApiClient(configuration)
         self.core = client.CoreV1Api(self.client)
         self.dynamic = dynamic.DynamicClient(self.client)
 
@@ -146,3 +150,18 @@ def file_backend_env(workdir: Path) -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
     }
+
+
+def wait_for_controllers(api: Api, timeout: float = 120) -> None:
+    """The controller manager is working once it has created the default ServiceAccount."""
+    from kubernetes.client.exceptions import ApiException
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            api.core.read_namespaced_service_account("default", "default")
+            return
+        except ApiException as error:
+            expect(error.status == 404, f"reading the default ServiceAccount: {error}")
+        expect(time.monotonic() < deadline, "kube-controller-manager did not create the default ServiceAccount")
+        time.sleep(0.5)

@@ -156,12 +156,47 @@ class Network:
         return ["ip", "netns", "exec", self.namespace]
 
 
+def _reclaim_dead_runs() -> None:
+    """Undo what a run killed before its ``finally`` (SIGKILL, a lost machine) left behind: its namespace is
+    named after its process, so one whose process is gone is this harness's own leftover. Deleting the
+    namespace takes the veth pair and its routes; the pods' rules and table go when no run is alive."""
+    prefix = "astronomer-e2e-"
+    names = [line.split()[0] for line in _run("ip", "netns", "list").stdout.splitlines() if line.strip()]
+    alive = False
+    for name in names:
+        if not name.startswith(prefix) or not name[len(prefix):].isdigit():
+            continue
+        if _process_alive(int(name[len(prefix):])):
+            alive = True
+            continue
+        print(f"    network: removing {name}, left by a run that no longer exists")
+        _run("ip", "netns", "delete", name, check=False)
+    if alive:
+        return
+    for line in _run("ip", "rule", "show").stdout.splitlines():
+        priority, _, rule = line.partition(":")
+        if priority in ("2243", "2244") and rule.split()[:2] == ["from", POD_CIDR]:
+            _run("ip", "rule", "delete", "priority", priority, *rule.split(), check=False)
+    _run("ip", "route", "flush", "table", POD_TABLE, check=False)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def node_network() -> Iterator[Network]:
     """The services namespace, its link to the node, the routes and the pods' safety rules; ``ip_forward``
     on. All undone on exit, also when the run fails."""
     if os.geteuid() != 0:
         raise RuntimeError("the end-to-end test runs a node: run it as root")
+    _reclaim_dead_runs()
     clashes = _overlapping_routes()
     if clashes:
         raise RuntimeError(f"this machine already routes part of the test's ranges: {clashes}")

@@ -39,7 +39,7 @@ from devtools import go_tools
 from devtools.cache import PROJECT_CACHE
 from e2e import declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
-from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal
+from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal, wait_for_controllers
 from e2e.network import node_network
 from e2e.node import node
 from e2e.program import SKIP_AWAIT
@@ -52,6 +52,7 @@ from e2e.stack import (
     dev_document,
     e2e_document,
     fake_secrets,
+    houston_standin,
     indented,
     new_tenant,
 )
@@ -77,17 +78,6 @@ ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no cha
 # --- the e2e stack's config -----------------------------------------------------------------
 
 
-def houston_standin(secrets: dict[str, str], scales: list[int]) -> Any:
-    """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
-    from standins.houston.server import HoustonStandin
-
-    tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
-    pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
-    teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
-    # One status read to HEALTHY: the no-op preview timings stay about the engine, not the stand-in.
-    return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=1)
-
-
 # --- the live API ---------------------------------------------------------------------------
 
 
@@ -95,21 +85,6 @@ def check_declared_exist(api: Api, manifests: list[dict[str, Any]]) -> None:
     missing = [f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}"
                for m in manifests if api.get(m) is None]
     expect(not missing, f"{len(missing)} declared objects are not in the API: {missing[:10]}")
-
-
-def wait_for_controllers(api: Api, timeout: float = 120) -> None:
-    """The controller manager is working once it has created the default ServiceAccount."""
-    from kubernetes.client.exceptions import ApiException
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            api.core.read_namespaced_service_account("default", "default")
-            return
-        except ApiException as error:
-            expect(error.status == 404, f"reading the default ServiceAccount: {error}")
-        expect(time.monotonic() < deadline, "kube-controller-manager did not create the default ServiceAccount")
-        time.sleep(0.5)
 
 
 # --- the program under the real engine ------------------------------------------------------

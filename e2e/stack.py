@@ -9,7 +9,7 @@ import secrets as token
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -20,6 +20,10 @@ from e2e.harness import CheckFailedError, file_backend_env
 from e2e.network import API_SERVER_PORT, DATA_SOURCE_CIDR, SERVICES
 from e2e.program import program
 from stackfile.read import document
+from standins.tenants import synthetic_tenants
+
+if TYPE_CHECKING:  # imported where it is used: graphql loads only when a stand-in runs
+    from standins.houston.server import HoustonStandin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,3 +177,14 @@ def non_same_ops(events: list[Any]) -> list[tuple[str, str]]:
 
 def indented(line: str) -> None:
     print(f"    {line}", end="" if line.endswith("\n") else "\n", flush=True)
+
+
+def houston_standin(secrets: dict[str, str], scales: list[int], settle_reads: int = 1) -> HoustonStandin:
+    """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
+    from standins.houston.server import HoustonStandin
+
+    tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
+    pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
+    teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
+    # One status read to HEALTHY by default: the no-op preview timings stay about the engine, not the stand-in.
+    return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=settle_reads)

@@ -124,7 +124,8 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     # Only the aliases the program declared: the SDK's own API-version aliases would be noise.
     files["plan.json"] = dump_json([
         {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect,
-         "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases, "inputs": _inputs(r)}
+         "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases,
+         **({"deletedWith": r.deleted_with} if r.deleted_with else {}), "inputs": _inputs(r)}
         for r in ordered
     ])
     # The placeholder list sorts first: a reader meets it before the values it qualifies.

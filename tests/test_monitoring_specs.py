@@ -349,3 +349,16 @@ def test_other_alerts_keep_the_charts_routes(tmp_path: Path):
     # A deployment no tenant owns stays with Houston's webhook, as does a kube alert without a tier.
     assert routes(config, "tier=airflow", "deployment=delta") == "default-receiver"
     assert routes(config, "alertname=KubePodCrashLooping", "namespace=airflow-alpha") == "default-receiver"
+
+
+def test_the_rule_blocks_are_the_text_pythons_yaml_writes(recordings):
+    # The program writes the rule blocks with libyaml's emitter, for speed: the same text as PyYAML's own.
+    from components import monitoring_specs
+
+    assert monitoring_specs._DUMPER is yaml.CSafeDumper
+    for recording in recordings.values():
+        (release,) = recording.of_type("kubernetes:helm.sh/v3:Release")
+        for name, block in release.inputs["values"]["prometheus"]["additionalAlerts"].items():
+            rules = yaml.safe_load(monitoring_specs.tpl_unescape(block))
+            text = yaml.safe_dump(rules, sort_keys=True, default_flow_style=False, width=1000)
+            assert block == monitoring_specs.tpl_escape(text), name

@@ -210,3 +210,14 @@ def test_quota_ceiling_formula():
     # (2 x 0.5 + 3 x 2 + 1 allowance) CPU x 2 x 1.5; (2 x 1 + 3 x 4 + 2 allowance) Gi x 2 x 1.5
     assert quota_ceiling(shares) == {"cpu": f"{8 * 3 * 1000}m", "memory": f"{16 * 3 * 1024}Mi"}
     assert platform_quota(shares) == {"cpu": 16, "memory": 32 * 2**30}
+
+
+def test_objects_in_a_tenant_namespace_go_with_it(recordings):
+    # Deleting a namespace deletes what it holds: the engine then skips those deletes one by one.
+    recording = recordings["dev"]
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in recording.of_type("kubernetes:core/v1:Namespace")}
+    inside = [r for r in recording.kubernetes_objects()
+              if r.inputs.get("metadata", {}).get("namespace", "").startswith("airflow-")]
+    assert len(inside) > 30
+    for registration in inside:
+        assert registration.deleted_with == namespaces[registration.inputs["metadata"]["namespace"]], registration.urn

@@ -443,7 +443,10 @@ def _handler(standin: HoustonStandin) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client went away (a killed engine, say): nothing is left to answer
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
             return  # quiet: tests and the e2e run print what matters
