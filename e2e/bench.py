@@ -95,7 +95,7 @@ def _group(type_: str) -> str:
     return "components and other"
 
 
-def _timed(label: str, call: Callable[[], object], engine_runs: bool = True) -> float:
+def timed(label: str, call: Callable[[], object], engine_runs: bool = True) -> float:
     """Wall time, and where the CPU went: this process (the program, inline, and its language runtime)
     against its children (the Pulumi CLI's engine and the provider plugins, counted once they exit).
     A floor starts no process: only the client's CPU is counted."""
@@ -170,20 +170,20 @@ def run(tenants: int, skip_checkpoints: bool, parallel: int | None) -> str:
         if parallel:
             options["parallel"] = parallel
         steps = StepTimes()
-        up = _timed(f"up tenants={tenants}", lambda: engine.stack.up(on_event=steps.on_event, **options))
+        up = timed(f"up tenants={tenants}", lambda: engine.stack.up(on_event=steps.on_event, **options))
         print(f"    up breakdown: {steps.summary(up)}", flush=True)
         resources = engine.stack.export_stack().deployment.get("resources") or []
         kubernetes = [r for r in resources if _group(r["type"]) == "kubernetes objects"]
         houston = [r for r in resources if _group(r["type"]) == "houston resources"]
         print(f"    state: {len(resources)} resources, {len(kubernetes)} Kubernetes objects, "
               f"{len(houston)} Houston resources; declared Kubernetes objects: {len(manifests)}", flush=True)
-        preview = _timed("no-op preview", lambda: engine.stack.preview(expect_no_changes=True, **options))
-        destroy = _timed("destroy", lambda: (engine.stack.destroy(**options), api.wait_gone(api.namespaces(), 600)))
-        floor_apply = _timed("floor: server-side apply", lambda: _apply_all(api, manifests, dry_run=False),
-                             engine_runs=False)
-        floor_dry_run = _timed("floor: dry-run apply", lambda: _apply_all(api, manifests, dry_run=True),
-                               engine_runs=False)
-        floor_delete = _timed("floor: delete", lambda: _delete_all(api, manifests), engine_runs=False)
+        preview = timed("no-op preview", lambda: engine.stack.preview(expect_no_changes=True, **options))
+        destroy = timed("destroy", lambda: (engine.stack.destroy(**options), api.wait_gone(api.namespaces(), 600)))
+        floor_apply = timed("floor: server-side apply", lambda: _apply_all(api, manifests, dry_run=False),
+                            engine_runs=False)
+        floor_dry_run = timed("floor: dry-run apply", lambda: _apply_all(api, manifests, dry_run=True),
+                              engine_runs=False)
+        floor_delete = timed("floor: delete", lambda: _delete_all(api, manifests), engine_runs=False)
         print(f"    ratios: up {up / floor_apply:.1f} x floor_apply, preview {preview / floor_dry_run:.2f} x "
               f"floor_dry_run, destroy {destroy / floor_delete:.1f} x floor_delete", flush=True)
         return (f"engine-bench tenants={tenants} objects={len(manifests)} up_s={up:.2f} preview_s={preview:.2f} "

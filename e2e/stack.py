@@ -8,12 +8,13 @@ import os
 import secrets as token
 import shutil
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from config.validation import PROJECT
 from devtools import go_tools
 from e2e import houston_steps
 from e2e.harness import CheckFailedError, file_backend_env
@@ -101,32 +102,54 @@ def fake_secrets() -> dict[str, str]:
     }
 
 
-class Engine:
-    """The e2e stack in a temporary project directory, driven by the Automation API.
+@dataclass(frozen=True)
+class Project:
+    """A Pulumi project the harness runs inline: its ``Pulumi.yaml`` and the program that stands for its
+    ``__main__.py``."""
 
-    The project directory holds a copy of ``Pulumi.yaml`` (so its project config, such as
-    ``pulumi:disable-default-providers``, applies) and the ``Pulumi.e2e.yaml`` this class writes.
+    file: Path
+    program: Callable[[], None]
+
+    @property
+    def name(self) -> str:
+        return str(yaml.safe_load(self.file.read_text())["name"])
+
+
+PLATFORM = Project(ROOT / "Pulumi.yaml", program)
+
+
+class Engine:
+    """A stack of ``project`` (the platform's by default) in a project directory of its own under
+    ``workdir``, driven by the Automation API.
+
+    The project directory holds a copy of the project's ``Pulumi.yaml`` (so its project config, such as
+    ``pulumi:disable-default-providers``, applies) and the ``Pulumi.<stack>.yaml`` this class writes.
     The program is inline (``e2e.program.program`` runs ``__main__.py`` in this process), so the
-    Automation API serves the language runtime itself and no language host plugin is needed.
+    Automation API serves the language runtime itself and no language host plugin is needed. Stacks
+    that read each other (a shard stack's StackReference) share ``env``: one backend, one passphrase.
     """
 
-    def __init__(self, workdir: Path, box: go_tools.Toolbox, secrets: dict[str, str], name: str = STACK) -> None:
+    def __init__(self, workdir: Path, box: go_tools.Toolbox, secrets: dict[str, str], name: str = STACK,
+                 project: Project = PLATFORM, env: dict[str, str] | None = None, select: bool = False) -> None:
         from pulumi import automation as auto
 
         self.auto = auto
         self.name = name
-        self.project = workdir / "project"
+        self.project_name = project.name
+        self.project = workdir / ("project" if project is PLATFORM else f"project-{name}")
         self.project.mkdir(exist_ok=True)
-        shutil.copy(ROOT / "Pulumi.yaml", self.project / "Pulumi.yaml")
+        shutil.copy(project.file, self.project / "Pulumi.yaml")
         (workdir / "state").mkdir(exist_ok=True)
-        self.env = file_backend_env(workdir)
+        self.env = dict(env) if env is not None else file_backend_env(workdir)
         # The Houston resources' dynamic provider runs as a plugin of its own.
         plugin = houston_steps.plugin_env(workdir / "bin")
         tool_dirs = [str(path.parent) for name, path in box.paths.items() if name.startswith("pulumi")]
         os.environ["PATH"] = os.pathsep.join([*tool_dirs, plugin["PATH"]])
         self.env["PYTHONPATH"] = plugin["PYTHONPATH"]
-        self.stack = auto.create_stack(
-            name, project_name=PROJECT, program=program,
+        # `select` picks up a stack an earlier process made (one of a shard bench's steps).
+        make = auto.select_stack if select else auto.create_stack
+        self.stack = make(
+            name, project_name=self.project_name, program=project.program,
             opts=auto.LocalWorkspaceOptions(work_dir=str(self.project), env_vars=self.env,
                                             secrets_provider="passphrase"),
         )
@@ -135,9 +158,9 @@ class Engine:
     def configure(self, document: dict[str, Any]) -> None:
         """Replace the stack's plain config with ``document``; the encrypted secrets stay."""
         path = self.project / f"Pulumi.{self.name}.yaml"
-        stack_file = yaml.safe_load(path.read_text())
+        stack_file = yaml.safe_load(path.read_text()) if path.exists() else {}
         secure = {k: v for k, v in stack_file.get("config", {}).items() if isinstance(v, dict) and "secure" in v}
-        stack_file["config"] = {**{f"{PROJECT}:{k}": v for k, v in document.items()}, **secure}
+        stack_file["config"] = {**{f"{self.project_name}:{k}": v for k, v in document.items()}, **secure}
         path.write_text(yaml.safe_dump(stack_file, sort_keys=False))
 
     def cli(self, *args: str) -> str:
