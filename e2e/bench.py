@@ -142,9 +142,27 @@ def _delete_all(api: Api, manifests: list[dict[str, Any]]) -> None:
     expect(not leftovers, f"{len(leftovers)} cluster-scoped objects still there")
 
 
+@dataclass(frozen=True)
+class BenchRun:
+    """What a benchmark on the local control plane works with: the tools, the stack's secrets, the cluster
+    and a client of it, the Houston stand-in, the stack config for N synthetic tenants and the
+    Kubernetes objects it declares (rendered under the mock engine)."""
+
+    box: go_tools.Toolbox
+    secrets: dict[str, str]
+    cluster: Cluster
+    api: Api
+    standin: HoustonStandin
+    document: dict[str, Any]
+    manifests: list[dict[str, Any]]
+
+
 @contextlib.contextmanager
-def bench_cluster(box: go_tools.Toolbox, secrets: dict[str, str],
-                  tenants: int) -> Iterator[tuple[Cluster, Api, HoustonStandin]]:
+def bench_run(tenants: int) -> Iterator[BenchRun]:
+    """The control plane (no node: nothing here runs a pod) and the Houston stand-in, for N tenants."""
+    box = go_tools.ensure_tools()
+    expect(not box.blocked, f"tools that could not be had: {sorted(box.blocked)}")
+    secrets = fake_secrets()
     with node_network() as network, control_plane(box.paths, network) as cluster:
         api = Api(cluster.kubeconfig, pool_size=FLOOR_WORKERS)
         wait_for_controllers(api)
@@ -152,20 +170,17 @@ def bench_cluster(box: go_tools.Toolbox, secrets: dict[str, str],
         standin = houston_standin(secrets, [tenants], settle_reads=0)
         with standin.running() as url:
             HOUSTON["url"] = url
-            yield cluster, api, standin
+            document = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
+            yield BenchRun(box, secrets, cluster, api, standin, document, declared.manifests(document, secrets))
 
 
 def run(tenants: int, skip_checkpoints: bool, parallel: int | None) -> str:
-    box = go_tools.ensure_tools()
-    expect(not box.blocked, f"tools that could not be had: {sorted(box.blocked)}")
-    secrets = fake_secrets()
-    with bench_cluster(box, secrets, tenants) as (cluster, api, _):
-        document = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
-        manifests = declared.manifests(document, secrets)
-        engine = Engine(cluster.workdir, box, secrets, name=STACK)
+    with bench_run(tenants) as bench:
+        api, manifests = bench.api, bench.manifests
+        engine = Engine(bench.cluster.workdir, bench.box, bench.secrets, name=STACK)
         if skip_checkpoints:
-            engine.stack.workspace.env_vars["PULUMI_SKIP_CHECKPOINTS"] = "true"
-        engine.configure(document)
+            engine.skip_checkpoints()
+        engine.configure(bench.document)
         options: dict[str, Any] = {"color": "never"}
         if parallel:
             options["parallel"] = parallel

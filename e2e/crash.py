@@ -30,12 +30,9 @@ import threading
 import time
 from pathlib import Path
 
-from devtools import go_tools
-from e2e import declared
-from e2e.bench import bench_cluster
+from e2e.bench import bench_run
 from e2e.harness import Api, expect
-from e2e.stack import Engine, e2e_document, fake_secrets
-from standins.tenants import synthetic_tenants
+from e2e.stack import Engine
 
 STACK = "crash"
 # The Kubernetes provider's switch that forces server-side apply conflicts (its README, "Server-Side Apply").
@@ -114,15 +111,11 @@ def recover(engine: Engine, api: Api, attempts: int = 3) -> None:
 
 
 def run(tenants: int, after: float) -> None:
-    box = go_tools.ensure_tools()
-    expect(not box.blocked, f"tools that could not be had: {sorted(box.blocked)}")
-    secrets = fake_secrets()
-    with bench_cluster(box, secrets, tenants) as (cluster, api, standin):
-        document = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
-        manifests = declared.manifests(document, secrets)
-        engine = Engine(cluster.workdir, box, secrets, name=STACK)
-        engine.stack.workspace.env_vars["PULUMI_SKIP_CHECKPOINTS"] = "true"
-        engine.configure(document)
+    with bench_run(tenants) as bench:
+        api, manifests, standin = bench.api, bench.manifests, bench.standin
+        engine = Engine(bench.cluster.workdir, bench.box, bench.secrets, name=STACK)
+        engine.skip_checkpoints()
+        engine.configure(bench.document)
 
         failure: list[BaseException] = []
         def up() -> None:

@@ -34,15 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from devtools import go_tools
-from e2e import declared
-from e2e.bench import bench_cluster
+from e2e.bench import bench_run
 from e2e.harness import Api, expect
-from e2e.stack import ROOT, Engine, Project, e2e_document, fake_secrets
+from e2e.stack import ROOT, Engine, Project, e2e_document
 from standins.tenants import synthetic_tenants
 
 SHARD_DIR = ROOT / "tenant-shard"
 PLATFORM_STACK = "platform"
-CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS"
 
 
 def shard_program() -> None:
@@ -80,22 +78,17 @@ def _all_shards(pool: ProcessPoolExecutor, engine: Engine, box: go_tools.Toolbox
 
 
 def run(tenants: int, shards: int, skip_checkpoints: bool) -> str:
-    box = go_tools.ensure_tools()
-    expect(not box.blocked, f"tools that could not be had: {sorted(box.blocked)}")
-    secrets = fake_secrets()
     names = [f"s{index}" for index in range(shards)]
-    with bench_cluster(box, secrets, tenants) as (cluster, api, _):
+    with bench_run(tenants) as bench:
+        box, cluster, api, manifests = bench.box, bench.cluster, bench.api, bench.manifests
         kubeconfig = str(cluster.kubeconfig)
-        document = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
-        manifests = declared.manifests(document, secrets)
-
-        one = Engine(cluster.workdir, box, secrets, name="one")
-        sharded = Engine(cluster.workdir, box, secrets, name=PLATFORM_STACK, env=one.env)
+        one = Engine(cluster.workdir, box, bench.secrets, name="one")
+        sharded = Engine(cluster.workdir, box, bench.secrets, name=PLATFORM_STACK, env=one.env)
         if skip_checkpoints:
-            one.env[CHECKPOINTS] = sharded.env[CHECKPOINTS] = "true"
+            # The shards' engines take the platform stack's env, this setting with it.
             for engine in (one, sharded):
-                engine.stack.workspace.env_vars[CHECKPOINTS] = "true"
-        one.configure(document)
+                engine.skip_checkpoints()
+        one.configure(bench.document)
         one_up = timed(f"one stack: up tenants={tenants}", lambda: one.stack.up(**_options()))
         one_preview = timed("one stack: no-op preview", lambda: one.stack.preview(expect_no_changes=True, **_options()))
         one_destroy = timed("one stack: destroy", lambda: (one.stack.destroy(**_options()),

@@ -116,6 +116,7 @@ class Project:
 
 
 PLATFORM = Project(ROOT / "Pulumi.yaml", program)
+SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS"
 
 
 class Engine:
@@ -154,6 +155,12 @@ class Engine:
                                             secrets_provider="passphrase"),
         )
         self.stack.set_all_config({k: auto.ConfigValue(v, secret=True) for k, v in secrets.items()})
+
+    def skip_checkpoints(self) -> None:
+        """``PULUMI_SKIP_CHECKPOINTS=true``: the engine writes the state once, at the end of an operation
+        (docs/large-stacks.md weighs it); also for the stacks that share this one's ``env``."""
+        self.env[SKIP_CHECKPOINTS] = "true"
+        self.stack.workspace.env_vars[SKIP_CHECKPOINTS] = "true"
 
     def configure(self, document: dict[str, Any]) -> None:
         """Replace the stack's plain config with ``document``; the encrypted secrets stay."""
