@@ -74,10 +74,20 @@ def _sysctl_path(name: str) -> Path:
     return Path("/proc/sys") / name.replace(".", "/")
 
 
-def _is_mount(path: Path) -> bool:
-    """Also a bind mount of a directory onto itself, which ``os.path.ismount`` cannot tell."""
+def mounts_under(path: Path) -> list[str]:
+    """The mount points at ``path`` or below it, in mount order (a bind mount of a directory onto itself
+    included, which ``os.path.ismount`` cannot tell)."""
     target = str(path.resolve())
-    return any(line.split()[4] == target for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point == target or point.startswith(f"{target}/"):
+            found.append(point)
+    return found
+
+
+def _is_mount(path: Path) -> bool:
+    return str(path.resolve()) in mounts_under(path)
 
 
 def _overlapping_routes() -> list[str]:

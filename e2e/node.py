@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from e2e.cluster import NODE_NAME, Cluster, Processes, free_port
-from e2e.network import NODE_ADDRESS, NODE_POD_CIDR, POD_CIDR, SERVICES
+from e2e.network import NODE_ADDRESS, NODE_POD_CIDR, POD_CIDR, SERVICES, mounts_under
 from standins.registry import RunningRegistry
 
 CNI_NETWORK = "astronomer-e2e"
@@ -130,15 +130,6 @@ def _proxy_config(cluster: Cluster) -> dict[str, object]:
     }
 
 
-def _mounts_under(path: Path) -> list[str]:
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4].replace("\\040", " ")
-        if point == str(path) or point.startswith(f"{path}/"):
-            found.append(point)
-    return found
-
-
 def _cgroup_roots() -> list[Path]:
     """The run's cgroup root in every hierarchy (cgroup v1), or in the unified one."""
     base = Path("/sys/fs/cgroup")
@@ -218,7 +209,7 @@ def node(cluster: Cluster, tools: Mapping[str, Path], registry: RunningRegistry,
         for entry in sorted(set(NETNS_DIR.glob("cni-*")) - namespaces_before):
             subprocess.run(["umount", "--lazy", str(entry)], check=False, capture_output=True)
             entry.unlink(missing_ok=True)
-        for point in reversed(_mounts_under(cluster.workdir)):
+        for point in reversed(mounts_under(cluster.workdir)):
             subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
         _remove_cgroups()
         subprocess.run([str(tools["kube-proxy"]), "--cleanup"], check=False, capture_output=True)
@@ -229,7 +220,7 @@ def node(cluster: Cluster, tools: Mapping[str, Path], registry: RunningRegistry,
         for family, name in _nft_tables() - tables_before:
             subprocess.run(["nft", "delete", "table", family, name], check=False, capture_output=True)
         for path in set(FIXED_PATHS) - fixed_before:
-            for point in reversed(_mounts_under(path)):
+            for point in reversed(mounts_under(path)):
                 subprocess.run(["umount", "--lazy", point], check=False, capture_output=True)
             shutil.rmtree(path, ignore_errors=True)
         for name, value in sysctls.items():

@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from devtools import go_tools
 from e2e.bench import bench_run
@@ -50,10 +49,6 @@ def shard_program() -> None:
 SHARD = Project(SHARD_DIR / "Pulumi.yaml", shard_program)
 
 
-def _options() -> dict[str, Any]:
-    return {"color": "never"}
-
-
 def _shard_step(workdir: Path, box: go_tools.Toolbox, env: dict[str, str], shard: str, kubeconfig: str,
                 action: str) -> float:
     """One shard stack's ``action`` in this (spawned) process; its wall time."""
@@ -62,11 +57,11 @@ def _shard_step(workdir: Path, box: go_tools.Toolbox, env: dict[str, str], shard
                       "kubernetes": {"kubeconfig": kubeconfig}})
     started = time.monotonic()
     if action == "up":
-        engine.stack.up(**_options())
+        engine.stack.up(color="never")
     elif action == "preview":
-        engine.stack.preview(expect_no_changes=True, **_options())
+        engine.stack.preview(expect_no_changes=True, color="never")
     else:
-        engine.stack.destroy(**_options())
+        engine.stack.destroy(color="never")
     return time.monotonic() - started
 
 
@@ -89,10 +84,10 @@ def run(tenants: int, shards: int, skip_checkpoints: bool) -> str:
             for engine in (one, sharded):
                 engine.skip_checkpoints()
         one.configure(bench.document)
-        one_up = timed(f"one stack: up tenants={tenants}", lambda: one.stack.up(**_options()))
-        one_preview = timed("one stack: no-op preview", lambda: one.stack.preview(expect_no_changes=True, **_options()))
-        one_destroy = timed("one stack: destroy", lambda: (one.stack.destroy(**_options()),
-                                                            _wait_gone(api)))
+        one_up = timed(f"one stack: up tenants={tenants}", lambda: one.stack.up(color="never"))
+        one_preview = timed("one stack: no-op preview",
+                            lambda: one.stack.preview(expect_no_changes=True, color="never"))
+        one_destroy = timed("one stack: destroy", lambda: (one.stack.destroy(color="never"), _wait_gone(api)))
 
         spread = e2e_document(cluster.kubeconfig, synthetic_tenants(tenants), protect=False)
         spread["tenancy"]["shards"] = names
@@ -102,7 +97,7 @@ def run(tenants: int, shards: int, skip_checkpoints: bool) -> str:
         # Spawned, not forked: each shard's program runs in a fresh interpreter, as in its own pipeline job.
         with ProcessPoolExecutor(max_workers=shards, mp_context=multiprocessing.get_context("spawn")) as pool:
             def up() -> None:
-                platform = timed("sharded: platform stack up", lambda: sharded.stack.up(**_options()))
+                platform = timed("sharded: platform stack up", lambda: sharded.stack.up(color="never"))
                 each = _all_shards(pool, sharded, box, names, kubeconfig, "up")
                 print(f"    platform {platform:.1f} s, then shards at once: {_listed(each)}", flush=True)
 
@@ -110,13 +105,13 @@ def run(tenants: int, shards: int, skip_checkpoints: bool) -> str:
                 futures = [pool.submit(_shard_step, cluster.workdir, box, sharded.env, shard, kubeconfig, "preview")
                            for shard in names]
                 platform = timed("sharded: platform stack preview",
-                                 lambda: sharded.stack.preview(expect_no_changes=True, **_options()))
+                                 lambda: sharded.stack.preview(expect_no_changes=True, color="never"))
                 print(f"    platform {platform:.1f} s, with the shards at once: "
                       f"{_listed([f.result() for f in futures])}", flush=True)
 
             def destroy() -> None:
                 each = _all_shards(pool, sharded, box, names, kubeconfig, "destroy")
-                platform = timed("sharded: platform stack destroy", lambda: sharded.stack.destroy(**_options()))
+                platform = timed("sharded: platform stack destroy", lambda: sharded.stack.destroy(color="never"))
                 _wait_gone(api)
                 print(f"    shards at once: {_listed(each)}, then platform {platform:.1f} s", flush=True)
 
