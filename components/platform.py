@@ -16,6 +16,7 @@ from components.labels import PodSecurityLevels, legacy_alias, object_metadata, 
 from components.monitoring_specs import scrape_policy_spec
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
 from components.registry import RegistryLogin, docker_config_json
+from components.sign_in_specs import SIGN_IN_SECRET_NAME
 from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
 from domain.alerts import RECEIVER_SECRET_NAME
 
@@ -64,6 +65,9 @@ class PlatformArgs:
     existed then (URNs hold the parent's type, not its name, so two instances would share them)"""
     receiver_credentials: Mapping[str, pulumi.Output[str]] | None = None
     """monitoring receiver name -> its credential (secret), mounted into Alertmanager; None without monitoring"""
+    sign_in_client_secrets: Mapping[str, pulumi.Output[str]] | None = None
+    """Houston's provider key -> the provider's client secret (secret), for Houston's environment; must match
+    chart.sign_in's providers with a client secret"""
     deployers: Deployers | None = None
     """the only identities that may change or delete the isolation objects of this platform's tenant
     namespaces (an admission policy refuses everyone else); None leaves those objects to RBAC alone"""
@@ -137,6 +141,14 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 opts=in_namespace("tls-secret"),
             ))
 
+        if args.sign_in_client_secrets:
+            prerequisites.append(k8s.core.v1.Secret(
+                f"{name}-sign-in-secret",
+                metadata=metadata(SIGN_IN_SECRET_NAME),
+                type="Opaque",
+                string_data={key: pulumi.Output.secret(value) for key, value in args.sign_in_client_secrets.items()},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            ))
         if args.chart.monitoring is not None:
             prerequisites += self._monitoring(name, args, metadata, pulumi.ResourceOptions(parent=self,
                                                                                             depends_on=[namespace]))

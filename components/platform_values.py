@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from components.monitoring_specs import MonitoringSpec, monitoring_values
+from components.sign_in_specs import SignInSpec, sign_in_values
 from domain.chart_lines import chart_line
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
@@ -76,6 +77,8 @@ class ChartSettings:
     """alert rules, routes and receivers, Prometheus retention; None leaves the chart's defaults"""
     deployment_registry: DeploymentRegistry | None = None
     """the registry and pull Secret of deployments' images; None leaves Houston's own registry"""
+    sign_in: SignInSpec | None = None
+    """identity providers, local and social logins, system roles from IdP groups; None leaves the chart's"""
 
     @property
     def chart_line(self) -> str:
@@ -229,4 +232,6 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
     }
     if settings.monitoring is not None:
         values |= monitoring_values(settings.monitoring)
+    if settings.sign_in is not None:
+        values = deep_merge(values, {"astronomer": {"houston": sign_in_values(settings.sign_in)}})
     return deep_merge(values, settings.values_overrides)

@@ -34,7 +34,9 @@ from components.tenant_specs import EgressAllow, QuotaCeiling
 from composition.airflow_environment import deployment_environment
 from composition.monitoring import monitoring_spec
 from composition.shard import SHARDS_OUTPUT
+from composition.sign_in import sign_in_spec
 from composition.stack_config import Secrets, load
+from config.sign_in import HOUSTON_KEYS
 from config.sizing import quota_ceiling
 from config.stack import StackConfig
 from config.tenant import PodResources
@@ -121,6 +123,7 @@ def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin
             tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
             control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
             values_overrides=platform.values_overrides, monitoring=monitoring_spec(config),
+            sign_in=sign_in_spec(config, secrets.sign_in_client_secrets),
             deployment_registry=DeploymentRegistry(config.artifactory.repository("certified"),
                                                    config.artifactory.repository("deployments"),
                                                    TENANT_PULL_SECRET_NAME)),
@@ -129,6 +132,7 @@ def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin
         # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
         wait_for=[*tenants.values(), deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
         keep_legacy_urns=True, receiver_credentials=secrets.receiver_credentials,
+        sign_in_client_secrets={HOUSTON_KEYS[kind]: secret for kind, secret in secrets.sign_in_client_secrets.items()},
         deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
     )
 

@@ -14,8 +14,10 @@ from config.secrets import (
     CONNECTION_PASSWORDS,
     HOUSTON_API_KEY,
     RECEIVER_SECRETS,
+    SIGN_IN_CLIENT_SECRETS,
     connection_passwords,
     receiver_secrets,
+    sign_in_client_secrets,
 )
 from config.stack import StackConfig
 from config.validation import PROJECT, split_config, validate
@@ -36,6 +38,8 @@ class Secrets:
     """tenant -> connection id -> password, for the connections with ``password: true``"""
     receiver_credentials: dict[str, pulumi.Output[str]]
     """monitoring receiver -> its credential, for the receivers that need one"""
+    sign_in_client_secrets: dict[str, pulumi.Output[str]]
+    """signIn provider kind -> its client secret, for the providers of the code flow"""
 
 
 def runtime_config_values() -> dict[str, str]:
@@ -56,16 +60,21 @@ def load() -> tuple[StackConfig, Secrets]:
             f"but re-set it with `pulumi config set --secret {key}`"
         )
     stack = validate(raw, present, secure, names)
-    # The JSON secrets are read once, before anything is created: both report their problems together.
+    # The JSON secrets are read once, before anything is created: all report their problems together.
     problems: list[Problem] = []
     passwords: dict[str, dict[str, str]] = {}
     credentials: dict[str, str] = {}
+    client_secrets: dict[str, str] = {}
     try:
         passwords = connection_passwords(stack, values.get(f"{PROJECT}:{CONNECTION_PASSWORDS}"))
     except ConfigError as error:
         problems += error.problems
     try:
         credentials = receiver_secrets(stack, values.get(f"{PROJECT}:{RECEIVER_SECRETS}"))
+    except ConfigError as error:
+        problems += error.problems
+    try:
+        client_secrets = sign_in_client_secrets(stack, values.get(f"{PROJECT}:{SIGN_IN_CLIENT_SECRETS}"))
     except ConfigError as error:
         problems += error.problems
     if problems:
@@ -83,4 +92,5 @@ def load() -> tuple[StackConfig, Secrets]:
         connection_passwords={tenant: {conn: pulumi.Output.secret(value) for conn, value in conns.items()}
                               for tenant, conns in passwords.items()},
         receiver_credentials={name: pulumi.Output.secret(value) for name, value in credentials.items()},
+        sign_in_client_secrets={kind: pulumi.Output.secret(value) for kind, value in client_secrets.items()},
     )

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from config.base import Issue
+from config.sign_in import PROD, line_issues
 from config.tenancy import anywhere
 from domain.address_reach import reaches_everywhere
+from domain.chart_pull_secrets import UNSET, value_at
 from domain.registry_policy import registry_violations
 
 if TYPE_CHECKING:
@@ -149,3 +151,36 @@ def tenant_egress(stack: StackConfig) -> Iterator[Issue]:
             yield from anywhere(f"tenants[{index}].egress", [*shared, *(c for cidrs in own for c in cidrs)],
                                 "with tenancy.egress they cover it: set anywhereReason on the rule that needs it, or "
                                 "name the data sources' own addresses")
+
+
+# Values signIn writes; an override of them would silently undo the sign-in the stack declares.
+SIGN_IN_VALUES = ("astronomer.houston.config.auth", "astronomer.houston.secret")
+
+
+def sign_in(stack: StackConfig) -> Iterator[Issue]:
+    """Prod declares its sign-in; a declared sign-in has a way in, fits the chart line, imports the groups
+    tenants bind, and is not overridden by valuesOverrides."""
+    sign_in, environment = known(stack, "sign_in"), known(stack, "environment")
+    if sign_in is None:
+        if environment == PROD:
+            yield Issue("signIn", "is required in prod: the chart's own sign-in turns on the public Google and "
+                        "GitHub logins; name the identity provider (docs/sign-in.md)")
+        return
+    if sign_in is UNKNOWN or environment is UNKNOWN:
+        return
+    if not sign_in.providers and not sign_in.local_accounts_in(environment):
+        yield Issue("signIn", "leaves no way to sign in: add a provider or set localAccounts: true")
+    version = known(stack, "platform.chart_version")
+    if version is not UNKNOWN:
+        yield from line_issues(sign_in, version)
+    if not sign_in.imports_groups:
+        for index, (groups,) in tenants_with(stack, "groups"):
+            if groups:
+                key, position, _ = groups[0]
+                yield Issue(f"tenants[{index}].{key}[{position}]", "is bound as a Houston team, which exists only "
+                            "once IdP groups are imported: set signIn.flow: code")
+    overrides = known(stack, "platform.values_overrides")
+    if overrides is not UNKNOWN:
+        for path in SIGN_IN_VALUES:
+            if value_at(overrides, path) is not UNSET:
+                yield Issue(f"platform.valuesOverrides.{path}", "is written by signIn; set sign-in there instead")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
@@ -32,10 +33,12 @@ TENANT_SECRETS = {
 OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
 RECEIVER_SECRETS = "alertReceiverSecrets"
-SECRET_KEYS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + OPTIONAL_SECRETS + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+SIGN_IN_CLIENT_SECRETS = "signInClientSecrets"
+JSON_SECRETS = (CONNECTION_PASSWORDS, RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS)
+SECRET_KEYS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + OPTIONAL_SECRETS + JSON_SECRETS
 # Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
 # offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
-PER_MACHINE_SECRETS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + (CONNECTION_PASSWORDS, RECEIVER_SECRETS)
+PER_MACHINE_SECRETS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + JSON_SECRETS
 # What each holds: the JSON schema's descriptions and the configuration reference (docs/configuration.md).
 SECRET_DESCRIPTIONS = {
     "artifactoryPassword": "Artifactory password of artifactory.username (the platform's pull secret, Helm "
@@ -51,6 +54,8 @@ SECRET_DESCRIPTIONS = {
     CONNECTION_PASSWORDS: 'JSON {"<tenant>": {"<connId>": "<password>"}} for the connections with password: true',
     RECEIVER_SECRETS: 'JSON {"<receiver>": "<credential>"}: the Slack or webhook URL, PagerDuty routing key or SMTP '
                       "password of each monitoring receiver that has one",
+    SIGN_IN_CLIENT_SECRETS: 'JSON {"<provider kind>": "<client secret>"}: the client secret of each signIn provider '
+                            "(the code flow)",
 }
 # What the offline render holds instead of a secret's value (stackfile.read's placeholders).
 _OFFLINE_PLACEHOLDER = re.compile(r"^\[secret( [0-9a-f]{12})?\]$")
@@ -119,14 +124,40 @@ def receiver_secrets(stack: StackConfig, text: str | None) -> dict[str, str]:
     and never showing the value. Offline the text is a placeholder, and each credential is that
     placeholder.
     """
-    wanted = {name: receiver.kinds[0] for name, receiver in (stack.monitoring.receivers.items() if stack.monitoring
-                                                              else ()) if receiver.needs_secret}
+    kinds = {name: receiver.kinds[0] for name, receiver in (stack.monitoring.receivers.items() if stack.monitoring
+                                                             else ()) if receiver.needs_secret}
+    return _keyed_secret(
+        RECEIVER_SECRETS, '{"<receiver>": "<credential>"}', "names no monitoring receiver that needs a credential",
+        {name: f"monitoring.receivers.{name} needs its {_CREDENTIAL[kind]}" for name, kind in kinds.items()},
+        text, lambda name, value: _credential_problem(kinds[name], value))
+
+
+def sign_in_client_secrets(stack: StackConfig, text: str | None) -> dict[str, str]:
+    """Provider kind -> its client secret, for the sign-in providers of the code flow, from the secret's text
+    (None: not set); the same rules and placeholders as ``receiver_secrets``."""
+    sign_in = stack.sign_in
+    kinds = [p.kind for p in sign_in.providers] if sign_in and sign_in.imports_groups else []
+    return _keyed_secret(
+        SIGN_IN_CLIENT_SECRETS, '{"<provider kind>": "<client secret>"}',
+        "names no signIn provider of the code flow (only it sends a client secret)",
+        {kind: f"signIn.providers[{index}] ({kind}) signs in with the code flow, which needs the client secret"
+         for index, kind in enumerate(kinds)},
+        text, lambda _, value: None if isinstance(value, str) and value and value == value.strip()
+        else "is not a non-empty string without surrounding spaces (the client secret)")
+
+
+def _keyed_secret(key: str, shape: str, stray: str, wanted: Mapping[str, str], text: str | None,
+                  problem: Callable[[str, Any], str | None]) -> dict[str, str]:
+    """A secret whose text is a JSON object of one string per name in ``wanted`` (name -> what needs it).
+
+    Every missing, stray or malformed entry is one problem naming ``<key>.<name>``; no value is ever shown.
+    Offline the text is a placeholder, and each entry is that placeholder and its name.
+    """
     if not wanted and text is None:
         return {}
-    setting = f"set it with `pulumi config set --secret {RECEIVER_SECRETS}`"
+    setting = f"set it with `pulumi config set --secret {key}`"
     if text is None:
-        raise ConfigError([Problem(RECEIVER_SECRETS, f"is required: monitoring.receivers.{name} needs its "
-                                   f"{_CREDENTIAL[kind]}; {setting}") for name, kind in sorted(wanted.items())])
+        raise ConfigError([Problem(key, f"is required: {why}; {setting}") for _, why in sorted(wanted.items())])
     if _OFFLINE_PLACEHOLDER.match(text):
         return {name: f"{text} {name}" for name in sorted(wanted)}
     try:
@@ -134,17 +165,13 @@ def receiver_secrets(stack: StackConfig, text: str | None) -> dict[str, str]:
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise ConfigError([Problem(RECEIVER_SECRETS,
-                                   f'is not a JSON object {{"<receiver>": "<credential>"}}; {setting}')])
+        raise ConfigError([Problem(key, f"is not a JSON object {shape}; {setting}")])
     given = cast(dict[str, Any], document)
-    problems = [Problem(f"{RECEIVER_SECRETS}.{name}", "names no monitoring receiver that needs a credential; remove it")
-                for name in sorted(given.keys() - wanted.keys())]
-    problems += [Problem(f"{RECEIVER_SECRETS}.{name}", f"is missing: monitoring.receivers.{name} needs its "
-                         f"{_CREDENTIAL[kind]}; {setting}")
-                 for name, kind in sorted(wanted.items()) if name not in given]
-    problems += [Problem(f"{RECEIVER_SECRETS}.{name}", f"(value not shown) {rule}")
-                 for name, kind in sorted(wanted.items()) if name in given
-                 for rule in [_credential_problem(kind, given[name])] if rule]
+    problems = [Problem(f"{key}.{name}", f"{stray}; remove it") for name in sorted(given.keys() - wanted.keys())]
+    problems += [Problem(f"{key}.{name}", f"is missing: {why}; {setting}")
+                 for name, why in sorted(wanted.items()) if name not in given]
+    problems += [Problem(f"{key}.{name}", f"(value not shown) {rule}")
+                 for name in sorted(wanted) if name in given for rule in [problem(name, given[name])] if rule]
     if problems:
         raise ConfigError(problems)
     return {name: cast(str, given[name]) for name in sorted(wanted)}

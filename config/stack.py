@@ -18,6 +18,7 @@ from config.platform import PlatformConfig
 from config.rules import (
     Rfc1123Label,
 )
+from config.sign_in import SignInConfig
 from config.tenancy import TenancyConfig
 from config.tenant import TenantConfig
 
@@ -46,6 +47,9 @@ class StackConfig(Model):
     monitoring: MonitoringConfig | None = None
     """alert receivers, per-tenant routing and Prometheus retention (default: the chart's, every alert to its
     default receiver)"""
+    sign_in: SignInConfig | None = None
+    """the platform's identity providers and system roles from IdP groups (required in prod; default elsewhere:
+    the chart's sign-in)"""
 
     @property
     def houston_url(self) -> str:
@@ -122,3 +126,7 @@ class StackConfig(Model):
     @rule
     def _tenant_egress(self) -> Iterator[Issue]:
         yield from cross_checks.tenant_egress(self)
+
+    @rule
+    def _sign_in(self) -> Iterator[Issue]:
+        yield from cross_checks.sign_in(self)

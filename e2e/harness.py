@@ -139,6 +139,11 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> str:
     raise CheckFailedError("the request was allowed")
 
 
+def stored_state(workdir: Path) -> str:
+    """The file backend's files under ``workdir`` as stored (an export would decrypt the secrets)."""
+    return "".join(path.read_text() for path in sorted((workdir / "state").rglob("*.json")))
+
+
 def file_backend_env(workdir: Path) -> dict[str, str]:
     """A Pulumi CLI environment of its own under ``workdir``: a file backend in ``state/`` (which
     must exist), a fresh passphrase, no update checks and no plugin downloads (the plugins are the

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from e2e.harness import CheckFailedError, Report, expect, file_backend_env
+from e2e.harness import CheckFailedError, Report, expect, file_backend_env, stored_state
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "astronomer-houston-e2e"
@@ -121,8 +121,7 @@ class HoustonStack:
                 and e.resource_pre_event.metadata.op.value != "same"]
 
     def state_text(self) -> str:
-        """The backend's files as stored (an export would decrypt the secrets)."""
-        return "".join(path.read_text() for path in sorted((self.workdir / "state").rglob("*.json")))
+        return stored_state(self.workdir)
 
 
 def _indent(line: str) -> None:

@@ -39,7 +39,16 @@ from devtools import go_tools
 from devtools.cache import PROJECT_CACHE
 from e2e import declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
-from e2e.harness import Api, CheckFailedError, Report, expect, impersonated, refusal, wait_for_controllers
+from e2e.harness import (
+    Api,
+    CheckFailedError,
+    Report,
+    expect,
+    impersonated,
+    refusal,
+    stored_state,
+    wait_for_controllers,
+)
 from e2e.network import node_network
 from e2e.node import node
 from e2e.program import SKIP_AWAIT
@@ -81,6 +90,16 @@ ENGINE_STEPS = ("pulumi up", "objects exist in the API", "pulumi preview (no cha
 # --- the live API ---------------------------------------------------------------------------
 
 
+def secret_values(secrets: dict[str, str]) -> dict[str, str]:
+    """Each secret's value, and each value inside a JSON-object secret, by name."""
+    values: dict[str, str] = {}
+    for name, text in secrets.items():
+        values[name] = text
+        if text.startswith("{"):
+            values |= {f"{name}.{key}": value for key, value in json.loads(text).items()}
+    return values
+
+
 def check_declared_exist(api: Api, manifests: list[dict[str, Any]]) -> None:
     missing = [f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}"
                for m in manifests if api.get(m) is None]
@@ -115,6 +134,13 @@ def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, sec
     with report.step("pulumi preview (no changes)"):
         summary, ops = engine.preview_ops(expect_no_changes=True)
         print(f"    change summary: {summary}; besides 'same': {ops}")
+    with report.step("no secret in the state in plain text"):
+        # The stored files, not `stack export`, which the Automation API asks for with the secrets shown.
+        state = stored_state(cluster.workdir)
+        expect("ciphertext" in state, "no encrypted value in the stored state")
+        shown = [name for name, value in secret_values(secrets).items() if value in state]
+        expect(not shown, f"in plain text in the state: {shown}")
+        print(f"    {len(secret_values(secrets))} secret values, none in the stored state")
 
     # On the node, with what `pulumi up` made: the tickets, a task per tenant, the isolation.
     config = StackConfig.model_validate(document)

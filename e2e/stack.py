@@ -4,6 +4,7 @@ Houston stand-in) and the engine that drives it (the Automation API, a file back
 from __future__ import annotations
 
 import copy
+import json
 import os
 import secrets as token
 import shutil
@@ -76,6 +77,8 @@ def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
     for tenant in document["tenants"]:
         for rule in tenant.get("egress", []):
             rule["cidrs"] = [DATA_SOURCE_CIDR]
+    # A sign-in with a client secret: the Secret Houston reads it from is made under the real engine.
+    document["signIn"] = SIGN_IN
     if tenants is not None:
         document["tenants"] = tenants
     return document
@@ -92,6 +95,10 @@ def new_tenant() -> dict[str, Any]:
     }
 
 
+SIGN_IN = {"providers": [{"kind": "oidc", "clientId": "astronomer-e2e",
+                           "discoveryUrl": "https://sso.invalid/.well-known/openid-configuration"}]}
+
+
 def fake_secrets() -> dict[str, str]:
     return {
         "artifactoryPassword": token.token_hex(12),
@@ -99,6 +106,7 @@ def fake_secrets() -> dict[str, str]:
         "delineaPassword": token.token_hex(12),
         "houstonApiKey": token.token_hex(16),
         "artifactoryPullPassword": token.token_hex(12),
+        "signInClientSecrets": json.dumps({"oidc": token.token_hex(16)}),
     }
 
 

@@ -24,7 +24,7 @@ from components.tenant import TenantArgs
 from components.tenant_specs import EgressAllow, QuotaCeiling
 from config.monitoring import AlertReceiver
 from config.platform import PodSecurity
-from config.secrets import RECEIVER_SECRETS
+from config.secrets import RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS
 from stackfile import read as stack_file
 from stackfile.read import runtime_values
 from standins import mock_engine as engine
@@ -63,13 +63,22 @@ def receiver_credentials(document: dict[str, Any]) -> dict[str, str]:
             if AlertReceiver.model_validate(receiver).needs_secret}
 
 
+def client_secrets(document: dict[str, Any]) -> dict[str, str]:
+    """A distinctive client secret for each sign-in provider of ``document`` that needs one (the code flow)."""
+    sign_in = document.get("signIn") or {}
+    if sign_in.get("flow", "code") != "code":
+        return {}
+    return {p["kind"]: f"{p['kind']}-CLIENT-SECRET-{index}" for index, p in enumerate(sign_in.get("providers", []))}
+
+
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
     """Runtime config for ``document`` plus secrets given in plain text (marked secret); the monitoring
-    receivers' credentials unless ``secrets`` names them."""
+    receivers' credentials and the sign-in client secrets unless ``secrets`` names them."""
     given = TEST_SECRETS if secrets is None else secrets
-    credentials = receiver_credentials(document)
-    if credentials and RECEIVER_SECRETS not in given:
-        given = {**given, RECEIVER_SECRETS: json.dumps(credentials)}
+    for key, entries in ((RECEIVER_SECRETS, receiver_credentials(document)),
+                         (SIGN_IN_CLIENT_SECRETS, client_secrets(document))):
+        if entries and key not in given:
+            given = {**given, key: json.dumps(entries)}
     return runtime_values(document, given)
 
 

@@ -11,7 +11,7 @@ from domain.chart_lines import chart_line
 from domain.chart_pull_secrets import UNSECRETED_POD_TEMPLATES, unsecreted_templates
 from domain.registry_policy import registry_violations
 from standins import mock_engine as engine
-from tests.helpers import TEST_SECRETS, release_values, run_document
+from tests.helpers import TEST_SECRETS, client_secrets, release_values, run_document, stack_document
 
 HOST = "artifactory.company.com"
 PREFIX = f"{HOST}/astronomer"
@@ -241,11 +241,12 @@ def test_outputs(recordings):
 def test_no_secret_in_plain_text_anywhere(recordings, stack):
     recording = recordings[stack]
     rendered = json.dumps([engine.redact(r.inputs) for r in recording.resources]) + json.dumps(recording.outputs)
-    for secret in TEST_SECRETS.values():
+    secrets = [*TEST_SECRETS.values(), *client_secrets(stack_document(stack)).values()]
+    for secret in secrets:
         assert secret not in rendered
     # And they were really handed to the program: the unredacted inputs hold them.
     revealed = json.dumps([engine.reveal(r.inputs) for r in recording.resources])
-    assert all(secret in revealed for secret in TEST_SECRETS.values())
+    assert all(secret in revealed for secret in secrets)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

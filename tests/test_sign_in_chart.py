@@ -1,0 +1,86 @@
+"""The sign-in values against the real platform chart at each supported line.
+
+tests/data/sign_in/chart-<version>.yaml were rendered once by ``helm template`` of astronomer/astronomer at
+each line's tag from values-<version>.yaml (the program's values with tests/test_sign_in_specs.py's SAMPLE;
+each file's header names the command, ``python -m tests.data.record_chart sign_in`` records them again).
+CI cannot fetch the chart, so it checks that the program still gives those values and that the chart made
+of them what Houston needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.platform_values import deep_merge, platform_values
+from components.sign_in_specs import SIGN_IN_SECRET_NAME, client_secret_env, sign_in_values
+from tests.data.record_chart import CASES, base_settings
+from tests.test_sign_in_specs import SAMPLE
+
+DATA = Path(__file__).resolve().parent / "data" / "sign_in"
+VERSIONS = ("0.37.7", "1.2.0", "2.1.0")
+
+
+def rendered(version: str) -> dict[str, dict[str, Any]]:
+    """Kind -> the one object of that kind the recorded render holds."""
+    documents = [d for d in yaml.safe_load_all((DATA / f"chart-{version}.yaml").read_text()) if d]
+    return {d["kind"]: d for d in documents}
+
+
+def houston_config(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chart's own production.yaml, and what Houston reads: it with local-production.yaml over it."""
+    data = rendered(version)["ConfigMap"]["data"]
+    system = yaml.safe_load(data["production.yaml"])
+    return system, deep_merge(system, yaml.safe_load(data["local-production.yaml"]))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_recorded_values_are_what_the_program_gives(version: str):
+    recorded = yaml.safe_load((DATA / f"values-{version}.yaml").read_text())
+    assert recorded == platform_values(CASES["sign_in"].settings(base_settings(version)))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_chart_turns_the_social_logins_on_and_the_values_turn_them_off(version: str):
+    system, effective = houston_config(version)
+    # Why the program writes the switches: the chart's own config enables Google and GitHub.
+    assert system["auth"]["openidConnect"]["google"]["enabled"] is True
+    assert system["auth"]["github"]["enabled"] is True
+    auth = effective["auth"]
+    assert auth["openidConnect"]["google"]["enabled"] is False
+    assert auth["github"]["enabled"] is False
+    assert auth["local"]["enabled"] is False
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_houston_reads_the_providers_and_the_system_roles(version: str):
+    _, effective = houston_config(version)
+    open_id = effective["auth"]["openidConnect"]
+    expected = sign_in_values(SAMPLE)["config"]["auth"]["openidConnect"]
+    for provider in SAMPLE.providers:
+        assert open_id[provider.houston_key] == expected[provider.houston_key]
+        assert "clientSecret" not in open_id[provider.houston_key]
+    assert open_id["manageSystemPermissionsViaIdpGroups"] == expected["manageSystemPermissionsViaIdpGroups"]
+    assert open_id["flow"] == "code" and open_id["idpGroupsImportEnabled"] is True
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_client_secrets_reach_houston_only_from_the_secret(version: str):
+    container = next(c for c in rendered(version)["Deployment"]["spec"]["template"]["spec"]["containers"]
+                     if c["name"] == "houston")
+    env = {e["name"]: e for e in container["env"]}
+    for provider in SAMPLE.providers:
+        entry = env[client_secret_env(provider.houston_key)]
+        assert "value" not in entry
+        assert entry["valueFrom"] == {"secretKeyRef": {"name": SIGN_IN_SECRET_NAME, "key": provider.houston_key}}
+    assert not [name for name, entry in env.items() if name.endswith("CLIENT_SECRET") and "value" in entry]
+
+
+def test_the_recorder_names_its_command():
+    for version in VERSIONS:
+        header = (DATA / f"chart-{version}.yaml").read_text().splitlines()[:2]
+        assert f"tag v{version}" in header[0] and header[1].startswith("# helm template astronomer ")
+        assert f"tests/data/sign_in/values-{version}.yaml" in header[1]
