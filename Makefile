@@ -8,7 +8,7 @@ TENANTS ?= 100
 
 # `make` alone lists the targets rather than doing the first one.
 .DEFAULT_GOAL := help
-.PHONY: help test lint check render diff bench e2e e2e-bench images-lock mirror vet clean tenant-kit kit-dag-check
+.PHONY: help test lint check render diff bench e2e e2e-bench images-lock mirror vet clean tenant-kit kit-dag-check deploy-targets
 
 # pip runs quiet for a minute or two: say what is happening (on stderr: `make diff` output is Markdown).
 $(VENV)/.installed: pyproject.toml requirements.txt
@@ -30,12 +30,16 @@ test: $(VENV)/.installed ## ruff and the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+ACTIONLINT = github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+
 # pyright is pinned: the variable stops its wrapper asking PyPI for a newer release on every run.
 lint: $(VENV)/.installed ## ruff, pyright (strict), hadolint and actionlint
 	$(PY) -m ruff check .
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(VENV)/bin/pyright --pythonpath $(PY)
 	$(VENV)/bin/hadolint $$(git ls-files '*Dockerfile')
-	go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml
+	go run $(ACTIONLINT) .github/workflows/*.yml
+	$(PY) -m tenant_kit.workflows build/kit-workflows
+	go run $(ACTIONLINT) build/kit-workflows/*.yml
 
 # Every stack file unless STACK or STACK_FILE names one; --ci (or $CI) fails on a plain-text secret.
 CHECK_FILES = $(if $(STACK_FILE),$(STACK_FILE),$(if $(filter command line environment,$(origin STACK)),Pulumi.$(STACK).yaml,$(wildcard Pulumi.*.yaml)))
@@ -81,9 +85,13 @@ mirror: $(VENV)/.installed ## scan gate, then copy what Artifactory lacks and re
 
 # A tenant team's Astro CLI project from the stack config (docs/local-kit.md). OUT defaults
 # to build/tenant-kit/<stack>/<tenant>; files the team changed are kept and named unless FORCE=1.
-tenant-kit: $(VENV)/.installed ## a tenant's local Astro project: TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]
-	@test -n "$(TENANT)" || { echo "usage: make tenant-kit TENANT=<name> [STACK=dev] [OUT=<dir>] [FORCE=1]" >&2; exit 2; }
-	@$(PY) -m tenant_kit --tenant $(TENANT) --stack $(STACK)$(if $(filter command line environment,$(origin OUT)), --out $(OUT))$(if $(FORCE), --force)
+tenant-kit: $(VENV)/.installed ## a tenant's local Astro project and pipeline: TENANT=<name> [STACK=dev] [OUT=<dir>] [TARGETS=<json>] [FORCE=1]
+	@test -n "$(TENANT)" || { echo "usage: make tenant-kit TENANT=<name> [STACK=dev] [OUT=<dir>] [TARGETS=<json>] [FORCE=1]" >&2; exit 2; }
+	@$(PY) -m tenant_kit --tenant $(TENANT) --stack $(STACK)$(if $(filter command line environment,$(origin OUT)), --out $(OUT))$(if $(TARGETS), --targets $(TARGETS))$(if $(FORCE), --force)
+
+deploy-targets: $(VENV)/.installed ## a tenant's pipeline targets from the stacks' outputs: TENANT=<name> [STACKS="dev prod"]
+	@test -n "$(TENANT)" || { echo "usage: make deploy-targets TENANT=<name> [STACKS=\"dev prod\"]" >&2; exit 2; }
+	@$(PY) -m tenant_kit.deploy_targets --tenant $(TENANT)$(foreach s,$(STACKS), --stack $(s))
 
 # The virtualenv with the Runtime's Airflow and cncf.kubernetes provider is cached under
 # ~/.cache/astronomer-platform/kit-dag-check (built on first use).

@@ -39,6 +39,7 @@ from components.houston_client import (
 )
 from components.houston_specs import (
     CONNECTION_PROPERTIES,
+    IMAGE_DEPLOYS,
     REPLACE_PROPERTIES,
     UPDATE_PROPERTIES,
     DeploymentSpec,
@@ -66,6 +67,17 @@ def _unknown(value: Any) -> bool:
 
 def _not_found(error: HoustonError) -> bool:
     return "not found" in str(error)
+
+
+def _with_dag_default(olds: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties without ``dag_deployment`` (state from before it existed): Houston created those deployments
+    with image deploys."""
+    return {"dag_deployment": IMAGE_DEPLOYS, **olds} if olds.get("dag_deployment") is None else dict(olds)
+
+
+def _credential_hash(salt: str, credential: str | None) -> str:
+    """The salted hash state keeps of git-sync's write-only credential ("" without one)."""
+    return secret_hashes(salt, [("dag_credential", credential)])["dag_credential"] if credential else ""
 
 
 def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -178,6 +190,11 @@ class DeploymentProvider(ResourceProvider):
             raise HoustonError(f"deployment {spec.label!r}: environment: {'; '.join(problems)}")
         return spec
 
+    def _dags_fit(self, client: HoustonClient, spec: DeploymentSpec) -> None:
+        problem = spec.dags.line_problem(client.line)
+        if problem:  # before any write
+            raise HoustonError(f"deployment {spec.label!r}: {problem}")
+
     def _wait(self, client: HoustonClient, deployment_id: str, spec: DeploymentSpec,
               props: Mapping[str, Any]) -> str:
         timeout = float(props["deploy_timeout_seconds"])
@@ -204,9 +221,10 @@ class DeploymentProvider(ResourceProvider):
     def _outputs(self, props: Mapping[str, Any], spec: DeploymentSpec, salt: str, status: str,
                  cluster_id: str | None) -> dict[str, Any]:
         # The secret values stay in the (secret) inputs: state keeps their salted hashes only.
-        outs = {k: v for k, v in props.items() if k != "secret_environment"}
+        outs = {k: v for k, v in props.items() if k not in ("secret_environment", "dag_credential")}
         return {**outs, "status": status, "cluster_id": cluster_id or "", "hash_salt": salt,
-                "secret_environment_hashes": secret_hashes(salt, spec.secret_environment)}
+                "secret_environment_hashes": secret_hashes(salt, spec.secret_environment),
+                "dag_credential_hash": _credential_hash(salt, spec.dag_credential)}
 
     def _adoptable(self, client: HoustonClient, spec: DeploymentSpec) -> DeploymentRecord | None:
         existing = client.deployments(spec.workspace_id)
@@ -224,20 +242,21 @@ class DeploymentProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = self._spec(props)
         client = _client(props)
+        self._dags_fit(client, spec)
         cluster_id = client.cluster_id()
         adopted = self._adoptable(client, spec)
         if adopted is not None:
             pulumi.log.info(f"houston: adopting deployment {spec.label!r} ({adopted.id}): its release and namespace "
                             "are the declared ones")
             deployment_id = adopted.id
-            client.update_deployment(update_variables(spec, deployment_id))
+            client.update_deployment(update_variables(spec, deployment_id, client.line))
         else:
             if spec.namespace not in client.available_namespaces(cluster_id):
                 raise HoustonError(
                     f"deployment {spec.label!r}: namespace {spec.namespace} is not among Houston's free pool "
                     "namespaces; it must be in the platform's namespace pools and used by no other deployment"
                 )
-            deployment_id = client.create_deployment(create_variables(spec, cluster_id, client.line == "2.x"))
+            deployment_id = client.create_deployment(create_variables(spec, cluster_id, client.line))
         client.update_image(spec.release_name, spec.image, spec.runtime_version)
         client.set_variables(deployment_id, spec.release_name, self._environment(spec))
         status = self._wait(client, deployment_id, spec, props)
@@ -262,23 +281,31 @@ class DeploymentProvider(ResourceProvider):
         })
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        olds, news = _with_dag_default(olds), _with_dag_default(news)
         replaces = _changed(olds, news, REPLACE_PROPERTIES)
         changed = _changed(olds, news, (*UPDATE_PROPERTIES, *CONNECTION_PROPERTIES))
+        salt = str(olds.get("hash_salt") or "")
         secret = news.get("secret_environment")
         if _unknown(secret) or secret_hashes(
-                str(olds.get("hash_salt") or ""), sorted(cast(dict[str, str], secret or {}).items())
+                salt, sorted(cast(dict[str, str], secret or {}).items())
         ) != olds.get("secret_environment_hashes"):
             changed.append("secret_environment")
+        credential = news.get("dag_credential")
+        if _unknown(credential) or _credential_hash(salt, credential) != (olds.get("dag_credential_hash") or ""):
+            changed.append("dag_credential")
         return DiffResult(changes=bool(replaces or changed), replaces=replaces,
                           stables=["cluster_id", "hash_salt"], delete_before_replace=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        olds, news = _with_dag_default(olds), _with_dag_default(news)
         spec = self._spec(news)
         client = _client(news)
+        self._dags_fit(client, spec)
         salt = str(olds.get("hash_salt") or secrets.token_hex(16))
         wrote = False
-        if _changed(olds, news, ("label", "description", "executor", "sizing")):
-            client.update_deployment(update_variables(spec, id_))
+        credential_changed = _credential_hash(salt, spec.dag_credential) != (olds.get("dag_credential_hash") or "")
+        if _changed(olds, news, ("label", "description", "executor", "sizing", "dag_deployment")) or credential_changed:
+            client.update_deployment(update_variables(spec, id_, client.line))
             wrote = True
         if _changed(olds, news, ("image", "runtime_version")):
             client.update_image(spec.release_name, spec.image, spec.runtime_version)

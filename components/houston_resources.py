@@ -15,11 +15,11 @@ import pulumi
 import pulumi.dynamic
 
 from components.houston_provider import DeploymentProvider, WorkspaceProvider
-from components.houston_specs import DeploymentSizing, Executor, WorkspaceRole
+from components.houston_specs import DagDeploymentSpec, DeploymentSizing, Executor, WorkspaceRole
 
 WORKSPACE_TYPE = "pulumi-python:dynamic/houston:Workspace"
 DEPLOYMENT_TYPE = "pulumi-python:dynamic/houston:Deployment"
-_SECRET_OUTPUTS = ["api_key", "hash_salt", "secret_environment_hashes"]
+_SECRET_OUTPUTS = ["api_key", "hash_salt", "secret_environment_hashes", "dag_credential_hash"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,10 @@ class TenantAirflowArgs:
     """the plain environment variables, (key, value), sorted by key"""
     secret_environment: pulumi.Input[Mapping[str, str]]
     """the secret environment variables, key -> value (a secret output)"""
+    dags: DagDeploymentSpec = DagDeploymentSpec()
+    """how the team's DAGs reach the deployment"""
+    dag_credential: pulumi.Input[str] | None = None
+    """git-sync's SSH key or HTTPS token (a secret output); None without one"""
     protect: bool = False
     """refuse to delete the deployment and the workspace"""
 
@@ -91,7 +95,8 @@ class HoustonDeployment(pulumi.dynamic.Resource, module="houston", name="Deploym
     """the deployment's release name"""
 
     def __init__(self, name: str, props: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
-        outputs = {"status": None, "cluster_id": None, "hash_salt": None, "secret_environment_hashes": None}
+        outputs = {"status": None, "cluster_id": None, "hash_salt": None, "secret_environment_hashes": None,
+                   "dag_credential_hash": None}
         options = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS))
         super().__init__(DeploymentProvider(), name, {**props, **outputs}, options)
 
@@ -115,6 +120,8 @@ def deployment_props(args: TenantAirflowArgs, workspace_id: pulumi.Input[str]) -
         "sizing": args.sizing.as_props(),
         "environment": [{"key": key, "value": value} for key, value in args.environment],
         "secret_environment": pulumi.Output.secret(args.secret_environment),
+        "dag_deployment": args.dags.as_props(),
+        **({"dag_credential": pulumi.Output.secret(args.dag_credential)} if args.dag_credential is not None else {}),
     }
 
 

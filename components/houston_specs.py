@@ -21,7 +21,8 @@ WorkspaceRole = Literal["WORKSPACE_ADMIN", "WORKSPACE_EDITOR", "WORKSPACE_VIEWER
 # Properties whose change replaces the deployment: Houston has no way to change them (§12).
 REPLACE_PROPERTIES = ("workspace_id", "release_name", "namespace")
 # Properties Houston holds that an update changes in place.
-UPDATE_PROPERTIES = ("label", "description", "executor", "runtime_version", "image", "sizing", "environment")
+UPDATE_PROPERTIES = ("label", "description", "executor", "runtime_version", "image", "sizing", "environment",
+                     "dag_deployment")
 # Where to reach Houston: a change updates the state only (a rotated key, a new URL).
 CONNECTION_PROPERTIES = ("houston_url", "api_key")
 
@@ -84,6 +85,89 @@ class DeploymentSizing:
         )
 
 
+DagMechanism = Literal["image", "dagOnly", "gitSync"]
+GitAuth = Literal["ssh", "httpsToken", "none"]
+# Houston's dagDeployment.type per mechanism (the Astro CLI's constants).
+DAG_DEPLOYMENT_TYPES: dict[str, str] = {"image": "image", "dagOnly": "dag_deploy", "gitSync": "git_sync"}
+IMAGE_DEPLOYS: dict[str, Any] = {"deploy": "image"}
+"""the DAG deployment Houston gives a deployment created without one (and state from before the property)"""
+
+
+@dataclass(frozen=True)
+class GitSyncSpec:
+    """The repository a deployment's git-sync pulls its DAGs from."""
+
+    repository_url: str
+    branch: str
+    rev: str | None
+    directory: str
+    sync_interval_seconds: int
+    auth: GitAuth
+    known_hosts: str | None = None
+    https_username: str | None = None
+
+    def as_props(self) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "repository_url": self.repository_url, "branch": self.branch, "directory": self.directory,
+            "sync_interval_seconds": self.sync_interval_seconds, "auth": self.auth}
+        optional = {"rev": self.rev, "known_hosts": self.known_hosts, "https_username": self.https_username}
+        return props | {key: value for key, value in optional.items() if value is not None}
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> GitSyncSpec:
+        return cls(str(props["repository_url"]), str(props["branch"]), props.get("rev"), str(props["directory"]),
+                   int(props["sync_interval_seconds"]), cast(GitAuth, props["auth"]), props.get("known_hosts"),
+                   props.get("https_username"))
+
+
+@dataclass(frozen=True)
+class DagDeploymentSpec:
+    """How DAGs reach the deployment: the mechanism, and git-sync's repository."""
+
+    mechanism: DagMechanism = "image"
+    git_sync: GitSyncSpec | None = None
+
+    def as_props(self) -> dict[str, Any]:
+        return {"deploy": self.mechanism, **({"git_sync": self.git_sync.as_props()} if self.git_sync else {})}
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any] | None) -> DagDeploymentSpec:
+        props = props or IMAGE_DEPLOYS
+        git = props.get("git_sync")
+        return cls(cast(DagMechanism, props["deploy"]), GitSyncSpec.from_props(git) if git else None)
+
+    def line_problem(self, line: str) -> str | None:
+        """Why Houston ``line`` cannot take this git-sync credential (the config refuses it too), or None."""
+        git = self.git_sync
+        offered = ("none", "httpsToken") if line == "2.x" else ("none", "ssh")
+        if git is not None and git.auth not in offered:
+            return f"git-sync auth {git.auth} is not offered on Houston line {line} (offered: {', '.join(offered)})"
+        return None
+
+    def variable(self, line: str, credential: str | None) -> dict[str, Any]:
+        """The ``dagDeployment`` input of the create and update documents on Houston ``line`` (0.37, 1.x, 2.x).
+
+        Before 2.1 git-sync takes an SSH key and the host's known_hosts line; from 2.1 an ``authType``
+        (HTTPS_NONE, HTTPS_PAT with ``httpsToken``). Check ``line_problem`` first."""
+        variable: dict[str, Any] = {"type": DAG_DEPLOYMENT_TYPES[self.mechanism]}
+        git = self.git_sync
+        if git is None:
+            return variable
+        variable |= {"repositoryUrl": git.repository_url, "branchName": git.branch,
+                     "dagDirectoryLocation": git.directory, "syncInterval": git.sync_interval_seconds}
+        if git.rev is not None:
+            variable["rev"] = git.rev
+        if line == "2.x":
+            variable["authType"] = "HTTPS_PAT" if git.auth == "httpsToken" else "HTTPS_NONE"
+            if git.auth == "httpsToken":
+                variable["httpsToken"] = credential
+                if git.https_username is not None:
+                    variable["httpsUsername"] = git.https_username
+        elif git.auth == "ssh":
+            variable |= {"sshKey": credential, "knownHosts": git.known_hosts}
+        return variable
+
+
 @dataclass(frozen=True)
 class DeploymentSpec:
     """A tenant's Airflow deployment as the provider reads it from its properties."""
@@ -101,6 +185,10 @@ class DeploymentSpec:
     """plain variables, (key, value)"""
     secret_environment: tuple[tuple[str, str], ...]
     """secret variables, (key, value); Houston reads them back empty"""
+    dags: DagDeploymentSpec = DagDeploymentSpec()
+    """how DAGs reach the deployment"""
+    dag_credential: str | None = None
+    """git-sync's SSH key or HTTPS token (write-only in Houston)"""
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> DeploymentSpec:
@@ -114,6 +202,8 @@ class DeploymentSpec:
             sizing=DeploymentSizing.from_props(cast(Mapping[str, Any], props["sizing"])),
             environment=tuple((str(v["key"]), str(v["value"])) for v in plain),
             secret_environment=tuple(sorted((str(k), str(v)) for k, v in secret.items())),
+            dags=DagDeploymentSpec.from_props(props.get("dag_deployment")),
+            dag_credential=props.get("dag_credential") or None,
         )
 
     def key_problems(self) -> list[str]:
@@ -137,21 +227,23 @@ def workspace_roles(admin: Sequence[str], edit: Sequence[str], view: Sequence[st
     return dict(sorted(roles.items()))
 
 
-def create_variables(spec: DeploymentSpec, cluster_id: str | None, with_mode: bool) -> dict[str, Any]:
+def create_variables(spec: DeploymentSpec, cluster_id: str | None, line: str) -> dict[str, Any]:
     """Variables of the line's create document (``houston_documents``)."""
     variables: dict[str, Any] = {
         "workspaceId": spec.workspace_id, "label": spec.label, "description": spec.description,
         "releaseName": spec.release_name, "namespace": spec.namespace, "executor": spec.executor,
         "runtimeVersion": spec.runtime_version, **spec.sizing.variables(),
+        "dagDeployment": spec.dags.variable(line, spec.dag_credential),
     }
     if cluster_id is not None:
         variables["clusterId"] = cluster_id
-    if with_mode:
+    if line == "2.x":
         variables["mode"] = "helm"  # the chart's default mode, named so an operator default cannot take over
     return variables
 
 
-def update_variables(spec: DeploymentSpec, deployment_id: str) -> dict[str, Any]:
+def update_variables(spec: DeploymentSpec, deployment_id: str, line: str) -> dict[str, Any]:
     """Variables of the update document: everything Houston can change in place but the image."""
     return {"deploymentId": deployment_id, "label": spec.label, "description": spec.description,
-            "executor": spec.executor, **spec.sizing.variables()}
+            "executor": spec.executor, **spec.sizing.variables(),
+            "dagDeployment": spec.dags.variable(line, spec.dag_credential)}

@@ -11,11 +11,13 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from components.monitoring_specs import MonitoringSpec, monitoring_values
 from components.sign_in_specs import SignInSpec, sign_in_values
 from domain.chart_lines import chart_line
+
+DagMechanism = Literal["dagOnly", "gitSync"]
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -79,6 +81,8 @@ class ChartSettings:
     """the registry and pull Secret of deployments' images; None leaves Houston's own registry"""
     sign_in: SignInSpec | None = None
     """identity providers, local and social logins, system roles from IdP groups; None leaves the chart's"""
+    dag_mechanisms: frozenset[DagMechanism] = frozenset()
+    """the DAG deploy mechanisms the tenants use besides image deploys: exactly these are switched on"""
 
     @property
     def chart_line(self) -> str:
@@ -143,6 +147,29 @@ def _provider_switches(line: str) -> dict[str, Any]:
     if line == "0.37":
         switches |= {"upsertDeploymentEnabled": True, "astroUnitsEnabled": False}
     return switches
+
+
+def dag_mechanism_values(line: str, mechanisms: frozenset[DagMechanism]) -> dict[str, Any]:
+    """The switches of the DAG deploy mechanisms in use (image deploys need none): ``global`` and Houston's
+    ``deployments`` keys. 2.x nests them under deployMechanisms with .enabled (the chart's values migration,
+    bin/helm_chart_values_migration_shared.py at v2.1.0); Houston lets a deployment pick a mechanism other
+    than image only with configureDagDeployment on."""
+    if not mechanisms:
+        return {}
+    nested = line == "2"
+
+    def switch(key: str) -> dict[str, Any]:
+        return {key: {"enabled": True}} if nested else {key: True}
+
+    deployments = switch("configureDagDeployment")
+    if "gitSync" in mechanisms:
+        deployments |= switch("gitSyncDagDeployment")
+    values: dict[str, Any] = {"astronomer": {"houston": {"config": {"deployments": (
+        {"deployMechanisms": deployments} if nested else deployments)}}}}
+    if "dagOnly" in mechanisms:
+        only = {"dagOnlyDeployment": {"enabled": True}}
+        values["global"] = {"deployMechanisms": only} if nested else only
+    return values
 
 
 def control_plane_id(project: str, stack: str) -> str:
@@ -234,4 +261,5 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
         values |= monitoring_values(settings.monitoring)
     if settings.sign_in is not None:
         values = deep_merge(values, {"astronomer": {"houston": sign_in_values(settings.sign_in)}})
+    values = deep_merge(values, dag_mechanism_values(line, settings.dag_mechanisms))
     return deep_merge(values, settings.values_overrides)

@@ -19,7 +19,13 @@ from components.datakit_image import (
     runtime_image_args,
 )
 from components.houston_resources import HoustonSettings, TenantAirflow, TenantAirflowArgs
-from components.houston_specs import ComponentSize, DeploymentSizing, workspace_roles
+from components.houston_specs import (
+    ComponentSize,
+    DagDeploymentSpec,
+    DeploymentSizing,
+    GitSyncSpec,
+    workspace_roles,
+)
 from components.isolation_policy import Deployers
 from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
@@ -36,6 +42,7 @@ from composition.monitoring import monitoring_spec
 from composition.shard import SHARDS_OUTPUT
 from composition.sign_in import sign_in_spec
 from composition.stack_config import Secrets, load
+from config.dags import TenantDags
 from config.sign_in import HOUSTON_KEYS
 from config.sizing import quota_ceiling
 from config.stack import StackConfig
@@ -124,6 +131,7 @@ def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin
             control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
             values_overrides=platform.values_overrides, monitoring=monitoring_spec(config),
             sign_in=sign_in_spec(config, secrets.sign_in_client_secrets),
+            dag_mechanisms=frozenset(t.dags.deploy for t in config.tenants if t.dags.deploy != "image"),
             deployment_registry=DeploymentRegistry(config.artifactory.repository("certified"),
                                                    config.artifactory.repository("deployments"),
                                                    TENANT_PULL_SECRET_NAME)),
@@ -159,6 +167,13 @@ def _size(resources: PodResources) -> ComponentSize:
     return ComponentSize(resources.millicores, resources.mebibytes)
 
 
+def dag_deployment_spec(dags: TenantDags) -> DagDeploymentSpec:
+    git = dags.git_sync
+    return DagDeploymentSpec(dags.deploy, GitSyncSpec(
+        git.repository_url, git.branch, git.rev, git.directory, git.sync_interval_seconds, git.auth, git.known_hosts,
+        git.https_username) if git else None)
+
+
 def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, DatakitImage],
                  tenants: dict[str, Tenant]) -> dict[str, TenantAirflowArgs]:
     """Each tenant's Houston workspace and Airflow deployment (sharded tenants' too: Houston belongs to
@@ -186,6 +201,7 @@ def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, Dataki
                 deployment.scheduler.replicas, _size(deployment.scheduler), _size(deployment.webserver),
                 deployment.triggerer.replicas, _size(deployment.triggerer), t.max_workers, _size(deployment.worker)),
             environment=environment.plain, secret_environment=environment.secret,
+            dags=dag_deployment_spec(t.dags), dag_credential=secrets.dag_credentials.get(t.name),
             protect=config.tenancy.protect_namespaces,
         )
     return args

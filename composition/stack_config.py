@@ -3,7 +3,9 @@ once, before anything is created) and with each secret a Pulumi secret output.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -12,10 +14,12 @@ from config.errors import ConfigError, Problem
 from config.secrets import (
     ARTIFACTORY_PULL_PASSWORD,
     CONNECTION_PASSWORDS,
+    DAG_CREDENTIALS,
     HOUSTON_API_KEY,
     RECEIVER_SECRETS,
     SIGN_IN_CLIENT_SECRETS,
     connection_passwords,
+    dag_credentials,
     receiver_secrets,
     sign_in_client_secrets,
 )
@@ -40,6 +44,8 @@ class Secrets:
     """monitoring receiver -> its credential, for the receivers that need one"""
     sign_in_client_secrets: dict[str, pulumi.Output[str]]
     """signIn provider kind -> its client secret, for the providers of the code flow"""
+    dag_credentials: dict[str, pulumi.Output[str]]
+    """tenant -> its git-sync repository's SSH key or HTTPS token, for the tenants whose git-sync has one"""
 
 
 def runtime_config_values() -> dict[str, str]:
@@ -61,22 +67,17 @@ def load() -> tuple[StackConfig, Secrets]:
         )
     stack = validate(raw, present, secure, names)
     # The JSON secrets are read once, before anything is created: all report their problems together.
+    readers: dict[str, Callable[[StackConfig, str | None], dict[str, Any]]] = {
+        CONNECTION_PASSWORDS: connection_passwords, RECEIVER_SECRETS: receiver_secrets,
+        SIGN_IN_CLIENT_SECRETS: sign_in_client_secrets, DAG_CREDENTIALS: dag_credentials,
+    }
     problems: list[Problem] = []
-    passwords: dict[str, dict[str, str]] = {}
-    credentials: dict[str, str] = {}
-    client_secrets: dict[str, str] = {}
-    try:
-        passwords = connection_passwords(stack, values.get(f"{PROJECT}:{CONNECTION_PASSWORDS}"))
-    except ConfigError as error:
-        problems += error.problems
-    try:
-        credentials = receiver_secrets(stack, values.get(f"{PROJECT}:{RECEIVER_SECRETS}"))
-    except ConfigError as error:
-        problems += error.problems
-    try:
-        client_secrets = sign_in_client_secrets(stack, values.get(f"{PROJECT}:{SIGN_IN_CLIENT_SECRETS}"))
-    except ConfigError as error:
-        problems += error.problems
+    parsed: dict[str, dict[str, Any]] = {}
+    for key, read in readers.items():
+        try:
+            parsed[key] = read(stack, values.get(f"{PROJECT}:{key}"))
+        except ConfigError as error:
+            problems += error.problems
     if problems:
         raise ConfigError(problems)
     # require_secret/get_secret mark the value secret even when the stack file holds it unencrypted.
@@ -89,8 +90,12 @@ def load() -> tuple[StackConfig, Secrets]:
         artifactory_pull_password=config.require_secret(ARTIFACTORY_PULL_PASSWORD) if stack.tenants else None,
         tls_certificate=config.get_secret("tlsCertificate"),
         tls_key=config.get_secret("tlsKey"),
-        connection_passwords={tenant: {conn: pulumi.Output.secret(value) for conn, value in conns.items()}
-                              for tenant, conns in passwords.items()},
-        receiver_credentials={name: pulumi.Output.secret(value) for name, value in credentials.items()},
-        sign_in_client_secrets={kind: pulumi.Output.secret(value) for kind, value in client_secrets.items()},
+        connection_passwords={tenant: _secret(conns) for tenant, conns in parsed[CONNECTION_PASSWORDS].items()},
+        receiver_credentials=_secret(parsed[RECEIVER_SECRETS]),
+        sign_in_client_secrets=_secret(parsed[SIGN_IN_CLIENT_SECRETS]),
+        dag_credentials=_secret(parsed[DAG_CREDENTIALS]),
     )
+
+
+def _secret(values: dict[str, str]) -> dict[str, pulumi.Output[str]]:
+    return {name: pulumi.Output.secret(value) for name, value in values.items()}

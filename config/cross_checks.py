@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from config.base import Issue
+from config.dags import line_issues as dag_line_issues
 from config.sign_in import PROD, line_issues
 from config.tenancy import anywhere
 from domain.address_reach import reaches_everywhere
@@ -184,3 +185,13 @@ def sign_in(stack: StackConfig) -> Iterator[Issue]:
         for path in SIGN_IN_VALUES:
             if value_at(overrides, path) is not UNSET:
                 yield Issue(f"platform.valuesOverrides.{path}", "is written by signIn; set sign-in there instead")
+
+
+def dag_mechanisms(stack: StackConfig) -> Iterator[Issue]:
+    """Each tenant's DAG deploy mechanism is one its chart line offers."""
+    version = known(stack, "platform.chart_version")
+    if version is UNKNOWN:
+        return
+    for index, (dags,) in tenants_with(stack, "dags"):
+        for issue in dag_line_issues(dags, version):
+            yield Issue(f"tenants[{index}].{issue.key}", issue.message)

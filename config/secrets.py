@@ -34,7 +34,8 @@ OPTIONAL_SECRETS = ("tlsCertificate", "tlsKey")
 CONNECTION_PASSWORDS = "airflowConnectionPasswords"
 RECEIVER_SECRETS = "alertReceiverSecrets"
 SIGN_IN_CLIENT_SECRETS = "signInClientSecrets"
-JSON_SECRETS = (CONNECTION_PASSWORDS, RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS)
+DAG_CREDENTIALS = "dagRepositoryCredentials"
+JSON_SECRETS = (CONNECTION_PASSWORDS, RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS, DAG_CREDENTIALS)
 SECRET_KEYS = REQUIRED_SECRETS + tuple(TENANT_SECRETS) + OPTIONAL_SECRETS + JSON_SECRETS
 # Set on each machine with `pulumi config set --secret`, so a stack file need not hold them: the
 # offline render stands a placeholder in for each (the JSON ones then give one placeholder per entry).
@@ -56,6 +57,8 @@ SECRET_DESCRIPTIONS = {
                       "password of each monitoring receiver that has one",
     SIGN_IN_CLIENT_SECRETS: 'JSON {"<provider kind>": "<client secret>"}: the client secret of each signIn provider '
                             "(the code flow)",
+    DAG_CREDENTIALS: 'JSON {"<tenant>": "<credential>"}: the SSH private key (auth ssh) or HTTPS token (auth '
+                     "httpsToken) of each tenant's git-sync repository",
 }
 # What the offline render holds instead of a secret's value (stackfile.read's placeholders).
 _OFFLINE_PLACEHOLDER = re.compile(r"^\[secret( [0-9a-f]{12})?\]$")
@@ -144,6 +147,32 @@ def sign_in_client_secrets(stack: StackConfig, text: str | None) -> dict[str, st
          for index, kind in enumerate(kinds)},
         text, lambda _, value: None if isinstance(value, str) and value and value == value.strip()
         else "is not a non-empty string without surrounding spaces (the client secret)")
+
+
+def repository_auths(stack: StackConfig) -> dict[str, str]:
+    """Tenant -> its git-sync's auth (ssh or httpsToken), for the tenants whose repository needs a credential."""
+    return {t.name: t.dags.git_sync.auth for t in stack.tenants if t.dags.git_sync and t.dags.git_sync.has_credential}
+
+
+def dag_credentials(stack: StackConfig, text: str | None) -> dict[str, str]:
+    """Tenant -> its git-sync repository's credential, for the tenants whose git-sync has one, from the secret's
+    text (None: not set); the same rules and placeholders as ``receiver_secrets``."""
+    auths = repository_auths(stack)
+    what = {"ssh": "SSH private key", "httpsToken": "HTTPS token"}
+    return _keyed_secret(
+        DAG_CREDENTIALS, '{"<tenant>": "<credential>"}', "names no tenant whose git-sync has a credential",
+        {name: f"tenant {name}'s git-sync (auth {auth}) needs its {what[auth]}" for name, auth in auths.items()},
+        text, lambda name, value: _dag_credential_problem(auths[name], value))
+
+
+def _dag_credential_problem(auth: str, value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "is not a non-empty string (the repository credential)"
+    if auth == "ssh" and not ("-----BEGIN" in value and "PRIVATE KEY-----" in value):
+        return "is not a private key in PEM or OpenSSH form (-----BEGIN ... PRIVATE KEY-----)"
+    if auth == "httpsToken" and (value != value.strip() or any(c.isspace() for c in value)):
+        return "is not a token (no spaces or line breaks)"
+    return None
 
 
 def _keyed_secret(key: str, shape: str, stray: str, wanted: Mapping[str, str], text: str | None,

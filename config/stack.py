@@ -130,3 +130,7 @@ class StackConfig(Model):
     @rule
     def _sign_in(self) -> Iterator[Issue]:
         yield from cross_checks.sign_in(self)
+
+    @rule
+    def _dag_mechanisms(self) -> Iterator[Issue]:
+        yield from cross_checks.dag_mechanisms(self)

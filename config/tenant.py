@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import Field, StrictBool, model_validator
 
 from config.base import Issue, Model, Port, PositiveInt, rule
+from config.dags import TenantDags
 from config.plain_values import numbers_in_range
 from config.rules import (
     Bound,
@@ -257,6 +258,8 @@ class TenantConfig(Model):
     """Airflow variables and connections (the deployment's environment)"""
     deployment: TenantDeployment = TenantDeployment()
     """the tenant's Airflow deployment"""
+    dags: TenantDags = TenantDags()
+    """how the team's DAGs reach the deployment (default: inside its image)"""
     shard: Rfc1123Label | None = None
     """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects, one of tenancy.shards; its
     namespace stays here"""

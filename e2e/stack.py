@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from components.houston_specs import DAG_DEPLOYMENT_TYPES
 from devtools import go_tools
 from e2e import houston_steps
 from e2e.harness import CheckFailedError, file_backend_env
@@ -225,4 +226,7 @@ def houston_standin(secrets: dict[str, str], scales: list[int], settle_reads: in
     pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
     teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
     # One status read to HEALTHY by default: the no-op preview timings stay about the engine, not the stand-in.
-    return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=settle_reads)
+    # The mechanisms the platform values switch on for these tenants (besides image deploys).
+    mechanisms = {DAG_DEPLOYMENT_TYPES[t["dags"]["deploy"]] for t in tenants if t.get("dags")} - {"image"}
+    return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=settle_reads,
+                          dag_mechanisms=mechanisms)

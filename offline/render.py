@@ -81,7 +81,11 @@ def manifest(
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (krb5.conf, JSON documents) as literal blocks, so files and diffs read as text."""
+    """Multi-line strings (krb5.conf, JSON documents, scripts) as literal blocks and repeated maps written out
+    (no anchors), so files and diffs read as text."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
@@ -94,8 +98,8 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=100)
+def dump_yaml(data: Any, sort_keys: bool = True, width: int = 100) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=sort_keys, default_flow_style=False, width=width)
 
 
 def dump_json(data: Any) -> str:

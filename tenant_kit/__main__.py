@@ -9,6 +9,7 @@ from pathlib import Path
 from config.errors import ConfigError, StackFileError
 from devtools.owned import OwnershipError
 from stackfile.read import validate_file
+from tenant_kit.deploy_targets import read_targets, stack_targets
 from tenant_kit.errors import KitError
 from tenant_kit.manifest import FROM_PLATFORM, write_kit
 from tenant_kit.project import find_tenant, kit_files, kit_path
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenant", required=True, help="the tenant's name in the stack's tenants list")
     parser.add_argument("--stack", default="dev", help="the stack whose Pulumi.<stack>.yaml to read (default dev)")
     parser.add_argument("--out", type=Path, help="default: build/tenant-kit/<stack>/<tenant>")
+    parser.add_argument("--targets", type=Path, help="the deploy targets as make deploy-targets prints them (default: "
+                        "every committed stack with the tenant, ids left for deploy-targets to fill)")
     parser.add_argument("--force", action="store_true",
                         help="replace kit files the team changed, instead of writing <file>.from-platform beside them")
     args = parser.parse_args(argv)
@@ -28,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out or kit_path(ROOT, args.stack, args.tenant)
     try:
         config = validate_file(path)
-        result = write_kit(out, kit_files(config, find_tenant(config, args.tenant)), args.force)
+        targets = read_targets(args.targets) if args.targets else stack_targets(args.tenant)
+        result = write_kit(out, kit_files(config, find_tenant(config, args.tenant), targets), args.force)
     except (StackFileError, KitError, OwnershipError) as error:
         print(f"tenant-kit: {error}", file=sys.stderr)
         return 1

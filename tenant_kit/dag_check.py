@@ -20,14 +20,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from components.registry import TENANT_PULL_SECRET_NAME
 from devtools.cache import PROJECT_CACHE
 from stackfile.read import validate_file
+from tenant_kit.deploy_targets import stack_targets
 from tenant_kit.environment import resolved_environment
 from tenant_kit.errors import KitError
 from tenant_kit.image import runtime_version
 from tenant_kit.kerberos import wiring
 from tenant_kit.manifest import write_kit
+from tenant_kit.pipeline import DAGBAG_STEP, WORKFLOW_PATH
 from tenant_kit.project import kit_files
 from tenant_kit.runtime_versions import AirflowPins, airflow_pins
 
@@ -95,7 +99,7 @@ def kit_cases(workdir: Path) -> list[KitCase]:
             if not tenant.datakits:
                 continue
             kit = workdir / stack / tenant.name
-            write_kit(kit, kit_files(config, tenant), force=False)
+            write_kit(kit, kit_files(config, tenant, stack_targets(tenant.name)), force=False)
             kerberos = wiring(config, tenant)
             images = resolved_environment(config, tenant).datakit_images
             expected = {
@@ -120,6 +124,35 @@ def _subpath_mutant(case: KitCase, workdir: Path) -> dict[str, str]:
             raise KitError(f"{dag}: the cache mount line to mutate is not there; update _subpath_mutant")
         dag.write_text(text.replace(marker, f"{marker}, sub_path=\"krb5cc\"", 1))
     return {**case.expected, "kit": str(mutant)}
+
+
+def dagbag_step(kit: Path) -> str:
+    """The script of the DagBag step of the kit's pipeline, as CI runs it."""
+    document = yaml.safe_load((kit / WORKFLOW_PATH).read_text())
+    steps = [step for job in document["jobs"].values() for step in job["steps"] if step.get("id") == DAGBAG_STEP]
+    if len(steps) != 1:
+        raise KitError(f"{kit / WORKFLOW_PATH}: {len(steps)} steps with id {DAGBAG_STEP}, not one")
+    return str(steps[0]["run"])
+
+
+def _pipeline_steps(group: list[KitCase], python: Path, env: dict[str, str], workdir: Path) -> int:
+    """Run each kit's pipeline DagBag step with the virtualenv's Python and pip first on PATH (CI runs it in the
+    Runtime image, which has the same Airflow), and once on a copy with a broken DAG, which must fail."""
+    broken = workdir / "mutant-broken-dag"
+    shutil.rmtree(broken, ignore_errors=True)
+    shutil.copytree(group[0].kit, broken)
+    (broken / "dags" / "broken.py").write_text("from airflow import DAG\n\nwith DAG(  # an unclosed call\n")
+    path_env = {**env, "PATH": f"{python.parent}{os.pathsep}{env.get('PATH', '')}"}
+    failed = 0
+    for kit, must_pass in [*((c.kit, True) for c in group), (broken, False)]:
+        result = subprocess.run(["bash", "-e", "-c", dagbag_step(kit)], cwd=kit, env=path_env,
+                                capture_output=True, text=True)
+        ok = (result.returncode == 0) == must_pass
+        failed += not ok
+        what = "the pipeline's DagBag step passes" if must_pass else "a broken DAG fails the pipeline's DagBag step"
+        print(f"{'ok' if ok else 'FAILED'} {kit.relative_to(workdir)}: {what}"
+              + ("" if ok else f" ({(result.stderr.strip().splitlines() or ['?'])[-1]})"))
+    return failed
 
 
 def run(workdir: Path) -> int:
@@ -154,6 +187,7 @@ def run(workdir: Path) -> int:
         if len(results) != len(group) + 1:
             failed += 1
             print(f"FAILED: the probe reported {len(results)} of {len(group) + 1} kits")
+        failed += _pipeline_steps(group, python, env, workdir)
         print(f"kit-dag-check: Airflow {pins.airflow}, cncf.kubernetes {pins.cncf_kubernetes}, Python {version}: "
               f"{len(group)} kits, virtualenv {setup:.1f} s, DagBag {time.monotonic() - started:.1f} s")
     return 1 if failed else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -14,6 +15,7 @@ from tenant_kit.environment import resolved_environment
 from tenant_kit.errors import KitError
 from tenant_kit.image import dockerfile
 from tenant_kit.kerberos import LOCAL_KRB5_CONF, env_example, wiring
+from tenant_kit.pipeline import DAGBAG_SCRIPT, WORKFLOW_PATH, DeployTarget, dagbag_script, workflow
 from tenant_kit.readme import readme
 from tenant_kit.settings_file import settings
 
@@ -34,8 +36,13 @@ def dump_yaml(document: object) -> str:
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True, width=2**16)
 
 
-def kit_files(config: StackConfig, tenant: TenantConfig) -> dict[str, str]:
-    """Relative path -> content. The same config gives the same bytes."""
+def kit_files(config: StackConfig, tenant: TenantConfig,
+              targets: Mapping[str, DeployTarget] | None = None) -> dict[str, str]:
+    """Relative path -> content; ``targets``: stack -> where the pipeline deploys (default: this stack's
+    deployment, its ids unknown). The same config and targets give the same bytes."""
+    if targets is None:
+        targets = {config.environment: DeployTarget(config.environment, config.houston_url,
+                                                    config.platform.base_domain, tenant.release_name)}
     environment = resolved_environment(config, tenant)
     base_image = environment.base_image
     airflow_settings = settings(config, tenant, environment)
@@ -57,7 +64,11 @@ def kit_files(config: StackConfig, tenant: TenantConfig) -> dict[str, str]:
         # The settings file holds whatever password a developer puts in: keep it out of the image too.
         ".dockerignore": "".join(f"{p}\n" for p in (".astro", ".git", *LOCAL_ONLY, "airflow_settings.yaml",
                                                      "logs/")),
-        "README.md": readme(config, tenant, base_image, example, kerberos, airflow_settings.uncarried, passwords),
+        "README.md": readme(config, tenant, base_image, example, kerberos, airflow_settings.uncarried, passwords,
+                            targets),
+        WORKFLOW_PATH: workflow(tenant, base_image, config.artifactory.image("deployments", tenant.image)
+                                .rsplit(":", 1)[0], targets),
+        DAGBAG_SCRIPT: dagbag_script(),
     }
     if example:
         files[example] = example_dag(tenant, tenant.datakits[0], kerberos)

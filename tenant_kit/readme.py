@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from config.stack import StackConfig
 from config.tenant import TenantConfig
 from tenant_kit.astro_cli import CLI_TAG
 from tenant_kit.kerberos import LOCAL_KRB5_CONF, KerberosWiring
+from tenant_kit.pipeline import WORKFLOW_PATH, DeployTarget
 
 
 def readme(config: StackConfig, tenant: TenantConfig, base_image: str, example: str | None,
-           kerberos: KerberosWiring, uncarried: list[str], passwords: list[str]) -> str:
+           kerberos: KerberosWiring, uncarried: list[str], passwords: list[str],
+           targets: Mapping[str, DeployTarget]) -> str:
     host = config.artifactory.host
     lines = [
         f"# Local Airflow for {tenant.name} ({config.environment})",
@@ -73,5 +77,44 @@ def readme(config: StackConfig, tenant: TenantConfig, base_image: str, example: 
         "",
         "and the same for `triggerer` and `webserver`. Keep `.kerberos/` out of git.",
         "",
+        *_pipeline(tenant, targets),
     ]
     return "\n".join(lines)
+
+
+_HOW = {
+    "dagOnly": "deploys `dags/` only (`astro deploy <deployment id> --dags`); the image stays the one the platform "
+               "declares",
+    "image": "builds your image and pushes it to Artifactory, tagged by commit (dev) or release (prod); the platform "
+             "stack's `image` of your tenant then names that tag, through a pull request to the platform repository",
+    "gitSync": "deploys nothing: your deployment pulls its branch itself (git-sync); prod follows the `rev` the "
+               "platform stack names for it",
+}
+
+
+def _pipeline(tenant: TenantConfig, targets: Mapping[str, DeployTarget]) -> list[str]:
+    lines = [
+        "## Your repository's pipeline",
+        "",
+        f"`{WORKFLOW_PATH}` (GitHub Actions): every pull request loads `dags/` into a DagBag inside your Runtime "
+        f"image; merging to `main` deploys to the first stack below, a published release to the others. Your "
+        f"deployment uses `{tenant.dags.deploy}`: the pipeline {_HOW[tenant.dags.deploy]}.",
+        "",
+        "Set up once in the repository's settings:",
+        "",
+        "- variable `ARTIFACTORY_USERNAME` and secret `ARTIFACTORY_PASSWORD`: an Artifactory account that may read "
+        "the Runtime image (and push to the deployments repository, for image deploys);",
+        "- an environment per stack (" + ", ".join(f"`{s}`" for s in targets) + "), each with secret "
+        "`ASTRO_DEPLOY_KEY`, the API key of a Deployment Editor service account of that stack's deployment;",
+        "- the later environments protected with required reviewers, so a release waits for their approval;",
+        "- branch protection on `main` requiring the DagBag check.",
+        "",
+        "| stack | Houston | release | deployment id |",
+        "|---|---|---|---|",
+        *[f"| {t.stack} | {t.houston_url} | {t.release_name} | {t.deployment_id} |" for t in targets.values()],
+        "",
+        "The ids come from the stack after `pulumi up`: the platform team runs `make deploy-targets TENANT="
+        f"{tenant.name} > targets.json` and regenerates this kit with `--targets targets.json`.",
+        "",
+    ]
+    return lines

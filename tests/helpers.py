@@ -24,7 +24,8 @@ from components.tenant import TenantArgs
 from components.tenant_specs import EgressAllow, QuotaCeiling
 from config.monitoring import AlertReceiver
 from config.platform import PodSecurity
-from config.secrets import RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS
+from config.secrets import DAG_CREDENTIALS, RECEIVER_SECRETS, SIGN_IN_CLIENT_SECRETS, repository_auths
+from config.stack import StackConfig
 from stackfile import read as stack_file
 from stackfile.read import runtime_values
 from standins import mock_engine as engine
@@ -71,12 +72,23 @@ def client_secrets(document: dict[str, Any]) -> dict[str, str]:
     return {p["kind"]: f"{p['kind']}-CLIENT-SECRET-{index}" for index, p in enumerate(sign_in.get("providers", []))}
 
 
+def repository_credentials(document: dict[str, Any]) -> dict[str, str]:
+    """A distinctive credential for each tenant of ``document`` whose git-sync has one."""
+    try:
+        auths = repository_auths(StackConfig.model_validate(document))
+    except ValueError:  # an invalid document: the run reports it
+        return {}
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\n{}-REPOSITORY-KEY\n-----END OPENSSH PRIVATE KEY-----\n"
+    return {name: key.format(name) if auth == "ssh" else f"{name}-REPOSITORY-TOKEN" for name, auth in auths.items()}
+
+
 def runtime_config(document: dict[str, Any], secrets: dict[str, str] | None = None) -> tuple[dict, list]:
     """Runtime config for ``document`` plus secrets given in plain text (marked secret); the monitoring
-    receivers' credentials and the sign-in client secrets unless ``secrets`` names them."""
+    receivers' credentials, the sign-in client secrets and the repository tokens unless ``secrets`` names them."""
     given = TEST_SECRETS if secrets is None else secrets
     for key, entries in ((RECEIVER_SECRETS, receiver_credentials(document)),
-                         (SIGN_IN_CLIENT_SECRETS, client_secrets(document))):
+                         (SIGN_IN_CLIENT_SECRETS, client_secrets(document)),
+                         (DAG_CREDENTIALS, repository_credentials(document))):
         if entries and key not in given:
             given = {**given, key: json.dumps(entries)}
     return runtime_values(document, given)

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from components.platform_values import deep_merge, platform_values
 from components.sign_in_specs import SIGN_IN_SECRET_NAME, client_secret_env, sign_in_values
-from tests.data.record_chart import CASES, base_settings
+from tests.data.record_chart import expected_values, recorded
+from tests.data.record_chart import houston_config as merged_houston_config
 from tests.test_sign_in_specs import SAMPLE
 
 DATA = Path(__file__).resolve().parent / "data" / "sign_in"
@@ -25,22 +24,16 @@ VERSIONS = ("0.37.7", "1.2.0", "2.1.0")
 
 
 def rendered(version: str) -> dict[str, dict[str, Any]]:
-    """Kind -> the one object of that kind the recorded render holds."""
-    documents = [d for d in yaml.safe_load_all((DATA / f"chart-{version}.yaml").read_text()) if d]
-    return {d["kind"]: d for d in documents}
+    return recorded("sign_in", version)[1]
 
 
 def houston_config(version: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The chart's own production.yaml, and what Houston reads: it with local-production.yaml over it."""
-    data = rendered(version)["ConfigMap"]["data"]
-    system = yaml.safe_load(data["production.yaml"])
-    return system, deep_merge(system, yaml.safe_load(data["local-production.yaml"]))
+    return merged_houston_config(rendered(version)["ConfigMap"])
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_recorded_values_are_what_the_program_gives(version: str):
-    recorded = yaml.safe_load((DATA / f"values-{version}.yaml").read_text())
-    assert recorded == platform_values(CASES["sign_in"].settings(base_settings(version)))
+    assert recorded("sign_in", version)[0] == expected_values("sign_in", version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

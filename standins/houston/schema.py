@@ -55,10 +55,6 @@ input Workers { replicas: Int terminationGracePeriodSeconds: Int resources: Reso
 input Scheduler { replicas: Int resources: Resources }
 input Webserver { resources: Resources useDefaultAirflowImage: Boolean }
 input Triggerer { replicas: Int resources: Resources }
-input DagDeployment {
-  type: String nfsLocation: String repositoryUrl: String branchName: String rev: String
-  dagDirectoryLocation: String sshKey: String knownHosts: String syncInterval: Int
-}
 input InputEnvironmentVariable { key: String value: String isSecret: Boolean }
 input DeploymentWhereUniqueInput { id: String releaseName: String }
 input DeploymentRoles { deploymentId: Uuid role: Role }
@@ -135,6 +131,18 @@ _LINES: dict[Line, dict[str, str]] = {
 }
 
 
+# The DagDeployment input: the Astro CLI's fields on every line; 2.1's git-sync authentication
+# (authType, httpsUsername, write-only httpsToken, gitSyncRepoFetchMode) as the chart's 2.1.0 functional
+# tests send it (tests/utils/houston_graphql.py).
+_DAG_DEPLOYMENT = """
+input DagDeployment {
+  type: String nfsLocation: String repositoryUrl: String branchName: String rev: String
+  dagDirectoryLocation: String sshKey: String knownHosts: String syncInterval: Int%s
+}
+"""
+_DAG_DEPLOYMENT_2 = " authType: String httpsUsername: String httpsToken: String gitSyncRepoFetchMode: String"
+
+
 def sdl(line: Line) -> str:
     parts = _LINES[line]
     extra_types = ""
@@ -142,6 +150,7 @@ def sdl(line: Line) -> str:
         extra_types += "type Cluster { id: Uuid }\ntype PaginatedClusters { clusters: [Cluster] }\n"
     if line == "2.x":
         extra_types += "enum AllowedDeploymentModeValues { helm operator }\n"
+    extra_types += _DAG_DEPLOYMENT % (_DAG_DEPLOYMENT_2 if line == "2.x" else "")
     return (
         f"{_COMMON}{extra_types}"
         f"type Deployment {{{_DEPLOYMENT_FIELDS} {parts['deployment']}\n}}\n"

@@ -13,7 +13,10 @@ the end-to-end run. Behaviour it reproduces:
   before ``HEALTHY``;
 - ``updateDeploymentVariables`` replaces the whole list, a secret sent empty keeps its value, and
   secret values read back empty; keys follow Houston's naming rule and reserved list;
-- 1.x and 2.x need ``clusterId`` on create; 0.37's upsert needs ``upsertDeploymentEnabled``.
+- 1.x and 2.x need ``clusterId`` on create; 0.37's upsert needs ``upsertDeploymentEnabled``;
+- a DAG deployment other than image needs its mechanism switched on in the platform (the CLI offers one only
+  under its feature flag); git_sync needs a repository, on 2.x an ``authType`` (HTTPS_PAT with its token),
+  before 2.x an SSH key only with the host's known_hosts line; the credential is write-only.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class Deployment:
     reads_until_healthy: int = 0
     deleted: bool = False
     env: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    dag_deployment: dict[str, Any] = field(default_factory=lambda: {"type": "image"})
+    """as last written, credentials included (they never read back)"""
 
     def data(self) -> dict[str, Any]:
         return {
@@ -73,7 +78,7 @@ class Deployment:
             "status": self.status, "deploymentStatus": {"status": self.status},
             "workspace": {"id": self.workspace_id}, "deployInfo": {"nextCli": None, "current": self.image or None},
             "urls": [{"type": "airflow", "url": f"https://deployments.example.invalid/{self.release_name}/airflow"}],
-            "dagDeployment": {"type": "image"}, "clusterId": self.cluster_id,
+            "dagDeployment": {"type": self.dag_deployment["type"]}, "clusterId": self.cluster_id,
             "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
         }
 
@@ -88,6 +93,8 @@ class HoustonState:
     teams: dict[str, str]
     """team id -> name (teams come from the IdP; none is created through the API)"""
     upsert_enabled: bool = True
+    dag_mechanisms: set[str] = field(default_factory=set[str])
+    """DAG deployment types switched on besides image: dag_deploy, git_sync (the platform values' switches)"""
     settle_reads: int = 2
     """status reads a write stays DEPLOYING for"""
     stuck: set[str] = field(default_factory=set[str])
@@ -140,9 +147,12 @@ class Resolvers:
     # --- queries --------------------------------------------------------------------------------
 
     def app_config(self, _info: Any, **_args: Any) -> dict[str, Any]:
+        mechanisms = self.state.dag_mechanisms
+        flags = {"manualNamespaceNames": True, "triggererEnabled": True,
+                 "dagOnlyDeployment": "dag_deploy" in mechanisms, "gitSyncDagDeployment": "git_sync" in mechanisms}
         return {"version": VERSIONS[self.state.line], "manualReleaseNames": True, "manualNamespaceNames": True,
-                "hardDeleteDeployment": True, "triggererEnabled": True,
-                "featureFlags": {"manualNamespaceNames": True, "triggererEnabled": True}}
+                "hardDeleteDeployment": True, "triggererEnabled": True, "configureDagDeployment": bool(mechanisms),
+                "featureFlags": flags}
 
     def available_namespaces(self, _info: Any, clusterId: str | None = None) -> list[dict[str, str]]:  # noqa: N803
         if clusterId is not None and clusterId != self.state.cluster_id:
@@ -295,6 +305,26 @@ class Resolvers:
         deployment.status = "DEPLOYING"
         deployment.reads_until_healthy = self.state.settle_reads
 
+    def _dag_deployment(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        dag = dict(given or {"type": "image"})
+        kind = dag.get("type")
+        if kind not in ("image", "volume", "git_sync", "dag_deploy"):
+            _fail(f"Invalid dagDeployment type {kind!r}")
+        if kind != "image" and kind not in self.state.dag_mechanisms:
+            _fail(f"dagDeployment type {kind} is not enabled on this platform")
+        if kind != "git_sync":
+            return {"type": kind}
+        if not dag.get("repositoryUrl"):
+            _fail("repositoryUrl is required for git_sync")
+        if self.state.line == "2.x":
+            if dag.get("authType") not in ("HTTPS_NONE", "HTTPS_PAT"):
+                _fail("authType is required for git_sync: HTTPS_NONE or HTTPS_PAT")
+            if dag["authType"] == "HTTPS_PAT" and not dag.get("httpsToken"):
+                _fail("httpsToken is required with authType HTTPS_PAT")
+        elif dag.get("sshKey") and not dag.get("knownHosts"):
+            _fail("knownHosts is required with an sshKey")
+        return dag
+
     def _label_free(self, workspace_id: str, label: str, other_than: str | None = None) -> None:
         if any(d.workspace_id == workspace_id and d.label == label and d.id != other_than for d in self.state.live()):
             _fail(f"Workspace already has a deployment named {label}")
@@ -321,7 +351,7 @@ class Resolvers:
             id=new_id(), workspace_id=workspace_id, label=label, description=args.get("description") or "",
             release_name=release, namespace=namespace, executor=args.get("executor") or "CeleryExecutor",
             runtime_version=runtime, cluster_id=None if state.line == "0.37" else state.cluster_id,
-            sizing=_sizing(args),
+            sizing=_sizing(args), dag_deployment=self._dag_deployment(args.get("dagDeployment")),
         )
         self._deploying(deployment)
         state.deployments[deployment.id] = deployment
@@ -336,6 +366,8 @@ class Resolvers:
         if args.get("executor"):
             deployment.executor = args["executor"]
         deployment.sizing |= _sizing(args)
+        if args.get("dagDeployment") is not None:
+            deployment.dag_deployment = self._dag_deployment(args["dagDeployment"])
         if args.get("environmentVariables") is not None:
             self._replace_env(deployment, args["environmentVariables"])
         self._deploying(deployment)
@@ -384,9 +416,10 @@ class HoustonStandin:
     """The server, started with ``with HoustonStandin(...).running() as url``."""
 
     def __init__(self, line: Line, api_key: str, pool: list[str], teams: list[str] | None = None,
-                 settle_reads: int = 2) -> None:
+                 settle_reads: int = 2, dag_mechanisms: set[str] | None = None) -> None:
         self.state = HoustonState(line=line, api_key=api_key, pool=list(pool),
-                                  teams={new_id(): name for name in teams or []}, settle_reads=settle_reads)
+                                  teams={new_id(): name for name in teams or []}, settle_reads=settle_reads,
+                                  dag_mechanisms=set(dag_mechanisms or ()))
         self._lock = threading.Lock()
         self._resolvers = Resolvers(self.state)
 

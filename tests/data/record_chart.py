@@ -3,7 +3,7 @@ compare the program with (tests/test_monitoring_chart.py, tests/test_sign_in_cha
 
     python -m tests.data.record_chart <case> <chart directory> <chart version> <tag's commit> [helm binary]
 
-``case`` is monitoring or sign_in. The chart directory is the astronomer/astronomer repository at the
+``case`` is monitoring, sign_in or dags. The chart directory is the astronomer/astronomer repository at the
 version's tag (``git archive v2.1.0``); the values are the program's platform values for that version with
 the case's sample settings. Writes values-<version>.yaml and chart-<version>.yaml under tests/data/<case>/,
 each with a header naming the command.
@@ -16,10 +16,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from components.platform_values import ChartSettings, platform_values
+from components.platform_values import ChartSettings, deep_merge, platform_values
 from tests.test_monitoring_specs import RELEASE
 from tests.test_monitoring_specs import SAMPLE as MONITORING
 from tests.test_sign_in_specs import SAMPLE as SIGN_IN
@@ -51,11 +52,34 @@ CASES = {
                        lambda base: replace(base, monitoring=MONITORING),
                        ("charts/alertmanager/templates/alertmanager-configmap.yaml",
                         "charts/prometheus/templates/prometheus-alerts-configmap.yaml")),
+    "dags": Case("both DAG deploy mechanisms besides image (dagOnly, gitSync) on",
+                 lambda base: replace(base, dag_mechanisms=frozenset({"dagOnly", "gitSync"})),
+                 ("charts/astronomer/templates/houston/houston-configmap.yaml",)),
     "sign_in": Case("tests/test_sign_in_specs.py's SAMPLE",
                     lambda base: replace(base, sign_in=SIGN_IN),
                     ("charts/astronomer/templates/houston/houston-configmap.yaml",
                      "charts/astronomer/templates/houston/api/houston-deployment.yaml")),
 }
+
+
+def recorded(case_name: str, version: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A case's recorded values, and its render as kind -> the one object of that kind."""
+    out = HERE / case_name
+    values = yaml.safe_load((out / f"values-{version}.yaml").read_text())
+    documents = [d for d in yaml.safe_load_all((out / f"chart-{version}.yaml").read_text()) if d]
+    return values, {d["kind"]: d for d in documents}
+
+
+def expected_values(case_name: str, version: str) -> dict[str, Any]:
+    """What the program gives the case today (the recorded values must still be these)."""
+    return platform_values(CASES[case_name].settings(base_settings(version)))
+
+
+def houston_config(config_map: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chart's own production.yaml, and what Houston reads: it with local-production.yaml (the values'
+    houston.config) over it."""
+    system = yaml.safe_load(config_map["data"]["production.yaml"])
+    return system, deep_merge(system, yaml.safe_load(config_map["data"]["local-production.yaml"]))
 
 
 def record(case_name: str, chart: Path, version: str, helm: str, commit: str) -> None:
