@@ -11,7 +11,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -106,10 +106,10 @@ class HoustonClient:
         for attempt in range(1, self.connection.attempts + 1):
             try:
                 with urllib.request.urlopen(request, timeout=self.connection.request_timeout_seconds) as response:
-                    return self._answer(response.status, response.read())
+                    return self._answer(response.status, response.read(), variables)
             except urllib.error.HTTPError as error:
                 # GraphQL errors arrive with any status: the body says what went wrong.
-                return self._answer(error.code, error.read())
+                return self._answer(error.code, error.read(), variables)
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 if attempt == self.connection.attempts:
                     reason = getattr(error, "reason", error)
@@ -120,13 +120,13 @@ class HoustonClient:
                 time.sleep(0.5 * attempt)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _answer(self, status: int, raw: bytes) -> dict[str, Any]:
+    def _answer(self, status: int, raw: bytes, variables: Mapping[str, Any]) -> dict[str, Any]:
         try:
             payload = cast(dict[str, Any], json.loads(raw or b"{}"))
         except ValueError:
             payload = {}
         errors = cast(list[dict[str, Any]], payload.get("errors") or [])
-        message = str(errors[0].get("message", "")) if errors else ""
+        message = _redacted(str(errors[0].get("message", "")), variables) if errors else ""
         if status in (401, 403) or message in _AUTH_MESSAGES:
             raise HoustonAuthError(
                 f"Houston at {self.connection.url} refused the API key in the secret {API_KEY_SECRET} "
@@ -264,3 +264,31 @@ class HoustonClient:
         """Replaces the deployment's whole list (Houston keeps no variable the list leaves out)."""
         self.call("update_variables", {"deploymentUuid": deployment_id, "releaseName": release_name,
                                        "environmentVariables": [v.as_input() for v in variables]})
+
+
+# Write-only fields whose values an error may quote back (GraphQL repeats an invalid variable whole).
+_SECRET_FIELDS = ("sshKey", "httpsToken")
+
+
+def _secret_values(value: Any) -> Iterator[str]:
+    """The secret values inside a document's variables: the write-only fields and secret environment values."""
+    if isinstance(value, Mapping):
+        mapping = cast(Mapping[str, Any], value)
+        for key, item in mapping.items():
+            secret = key in _SECRET_FIELDS or (key == "value" and bool(mapping.get("isSecret")))
+            if isinstance(item, str) and item and secret:
+                yield item
+            else:
+                yield from _secret_values(item)
+    elif isinstance(value, list):
+        for item in cast(list[Any], value):
+            yield from _secret_values(item)
+
+
+def _redacted(message: str, variables: Mapping[str, Any]) -> str:
+    """``message`` without any secret value of ``variables``, as sent or as a server quotes it (escaped)."""
+    forms = {form for secret in _secret_values(variables)
+             for form in (secret, repr(secret)[1:-1], json.dumps(secret)[1:-1])}
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, "[secret]")
+    return message

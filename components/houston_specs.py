@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from domain.dag_deploys import DAG_DEPLOYMENT_TYPES, DagMechanism, GitAuth, git_auths_offered
 from domain.environment_keys import env_key_problem
 
 Executor = Literal["CeleryExecutor", "KubernetesExecutor", "LocalExecutor"]
@@ -85,10 +86,8 @@ class DeploymentSizing:
         )
 
 
-DagMechanism = Literal["image", "dagOnly", "gitSync"]
-GitAuth = Literal["ssh", "httpsToken", "none"]
-# Houston's dagDeployment.type per mechanism (the Astro CLI's constants).
-DAG_DEPLOYMENT_TYPES: dict[str, str] = {"image": "image", "dagOnly": "dag_deploy", "gitSync": "git_sync"}
+# The first Houston version of each line of the provider's documents (houston_documents).
+HOUSTON_VERSIONS = {"0.37": "0.37.0", "1.x": "1.0.0", "2.x": "2.1.0"}
 IMAGE_DEPLOYS: dict[str, Any] = {"deploy": "image"}
 """the DAG deployment Houston gives a deployment created without one (and state from before the property)"""
 
@@ -139,7 +138,7 @@ class DagDeploymentSpec:
     def line_problem(self, line: str) -> str | None:
         """Why Houston ``line`` cannot take this git-sync credential (the config refuses it too), or None."""
         git = self.git_sync
-        offered = ("none", "httpsToken") if line == "2.x" else ("none", "ssh")
+        offered = git_auths_offered(HOUSTON_VERSIONS[line])
         if git is not None and git.auth not in offered:
             return f"git-sync auth {git.auth} is not offered on Houston line {line} (offered: {', '.join(offered)})"
         return None

@@ -11,13 +11,12 @@ import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from components.monitoring_specs import MonitoringSpec, monitoring_values
 from components.sign_in_specs import SignInSpec, sign_in_values
 from domain.chart_lines import chart_line
-
-DagMechanism = Literal["dagOnly", "gitSync"]
+from domain.dag_deploys import DagMechanism
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -260,6 +259,6 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
     if settings.monitoring is not None:
         values |= monitoring_values(settings.monitoring)
     if settings.sign_in is not None:
-        values = deep_merge(values, {"astronomer": {"houston": sign_in_values(settings.sign_in)}})
+        values = deep_merge(values, {"astronomer": {"houston": sign_in_values(settings.sign_in, line)}})
     values = deep_merge(values, dag_mechanism_values(line, settings.dag_mechanisms))
     return deep_merge(values, settings.values_overrides)

@@ -95,15 +95,21 @@ def _provider(provider: IdentityProviderSpec) -> dict[str, Any]:
     return values
 
 
-def sign_in_values(spec: SignInSpec) -> dict[str, Any]:
-    """The ``astronomer.houston`` values for ``spec``: ``config.auth`` and the ``secret`` list. The key layout
-    is the same on every supported chart line (0.37, 1.x, 2.x)."""
+def _flag(line: str, key: str, value: bool) -> dict[str, Any]:
+    """A Houston switch: ``<key>Enabled`` on 0.37 and 1.x, ``<key>.enabled`` on 2.x (the chart's 1.x to 2.x
+    values migration, bin/helm_chart_values_migration_shared.py at v2.1.0)."""
+    return {key: {"enabled": value}} if line == "2" else {f"{key}Enabled": value}
+
+
+def sign_in_values(spec: SignInSpec, line: str) -> dict[str, Any]:
+    """The ``astronomer.houston`` values for ``spec`` on chart ``line`` (0.37, 1, 2): ``config.auth`` and the
+    ``secret`` list. Only the group import switches differ between lines."""
     open_id: dict[str, Any] = {
         "flow": spec.flow,
-        "idpGroupsImportEnabled": spec.import_groups,
-        # Groups are read again when a token is renewed, so a removal from a group takes effect then, not
-        # only at the user's next sign-in.
-        "idpGroupsRefreshEnabled": spec.import_groups,
+        **_flag(line, "idpGroupsImport", spec.import_groups),
+        # Groups are read again when a token expires (Houston's default config says so of this switch), so a
+        # removal from a group takes effect then, not only at the user's next sign-in.
+        **_flag(line, "idpGroupsRefresh", spec.import_groups),
         "google": {"enabled": spec.social_logins},
     }
     for provider in spec.providers:

@@ -188,10 +188,12 @@ def sign_in(stack: StackConfig) -> Iterator[Issue]:
 
 
 def dag_mechanisms(stack: StackConfig) -> Iterator[Issue]:
-    """Each tenant's DAG deploy mechanism is one its chart line offers."""
-    version = known(stack, "platform.chart_version")
-    if version is UNKNOWN:
-        return
+    """Each tenant's DAG deploy mechanism is one its chart line offers; in prod git-sync holds a release."""
+    version, environment = known(stack, "platform.chart_version"), known(stack, "environment")
     for index, (dags,) in tenants_with(stack, "dags"):
-        for issue in dag_line_issues(dags, version):
-            yield Issue(f"tenants[{index}].{issue.key}", issue.message)
+        if version is not UNKNOWN:
+            for issue in dag_line_issues(dags, version):
+                yield Issue(f"tenants[{index}].{issue.key}", issue.message)
+        if environment == PROD and dags.git_sync is not None and dags.git_sync.rev is None:
+            yield Issue(f"tenants[{index}].dags.gitSync.rev", "is required in prod: without it every merge to the "
+                        "branch goes live in prod, with no release and no reviewer; set it to the release's tag")

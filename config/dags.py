@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
 from config.base import Issue, Model, PositiveInt, rule
 from config.rules import Bound, NonEmptyStr, Rule
-
-DeployMechanism = Literal["image", "dagOnly", "gitSync"]
-GitAuth = Literal["ssh", "httpsToken", "none"]
-# Houston's git-sync authType (authType HTTPS_NONE / HTTPS_PAT) arrived with 2.1; before it git-sync reads a
-# public repository or one with an SSH key (docs/dags.md).
-GIT_AUTH_TYPES_SINCE = (2, 1)
+from domain.dag_deploys import DagMechanism, GitAuth, git_auths_offered
 
 # What git accepts as a remote that a platform may clone from: https://host/path or an SSH remote
 # (ssh://[user@]host[:port]/path or the scp-like user@host:path). http://, git:// and file:// are refused.
@@ -95,7 +90,7 @@ class GitSync(Model):
 class TenantDags(Model):
     """How the team's DAGs reach its deployment."""
 
-    deploy: DeployMechanism = "image"
+    deploy: DagMechanism = "image"
     """image (DAGs inside the tenant's image), dagOnly (astro deploy --dags uploads them) or gitSync (the
     deployment pulls them from a repository)"""
     git_sync: GitSync | None = None
@@ -112,13 +107,12 @@ class TenantDags(Model):
 def line_issues(dags: TenantDags, chart_version: str) -> Iterator[Issue]:
     """What chart ``chart_version`` cannot do of a tenant's ``dags``; keys under the tenant's ``dags``."""
     git = dags.git_sync
-    if git is None:
+    if git is None or git.auth in git_auths_offered(chart_version):
         return
-    typed = tuple(int(part) for part in chart_version.split(".")[:2]) >= GIT_AUTH_TYPES_SINCE
-    if git.auth == "httpsToken" and not typed:
+    if git.auth == "httpsToken":
         yield Issue("dags.gitSync.auth", f"httpsToken is not offered by chart {chart_version}: Houston takes an "
                     "HTTPS token for git-sync from 2.1 on; use an SSH deploy key (auth: ssh)")
-    if git.auth == "ssh" and typed:
+    else:
         yield Issue("dags.gitSync.auth", f"ssh is not managed by this program on chart {chart_version}: from 2.1 "
                     "Houston names git-sync's credential by authType, and the public sources name only "
                     "HTTPS_NONE and HTTPS_PAT; use auth httpsToken or none")

@@ -170,6 +170,8 @@ def _dag_credential_problem(auth: str, value: Any) -> str | None:
         return "is not a non-empty string (the repository credential)"
     if auth == "ssh" and not ("-----BEGIN" in value and "PRIVATE KEY-----" in value):
         return "is not a private key in PEM or OpenSSH form (-----BEGIN ... PRIVATE KEY-----)"
+    if auth == "ssh" and "ENCRYPTED" in value:
+        return "is a passphrase-protected key, which git-sync cannot use: give a deploy key without a passphrase"
     if auth == "httpsToken" and (value != value.strip() or any(c.isspace() for c in value)):
         return "is not a token (no spaces or line breaks)"
     return None

@@ -34,11 +34,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from components.houston_specs import DAG_DEPLOYMENT_TYPES
 from components.registry import TENANT_PULL_SECRET_NAME
 from config.stack import StackConfig
 from devtools import go_tools
 from devtools.cache import PROJECT_CACHE
+from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
 from e2e import declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import (

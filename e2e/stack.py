@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from components.houston_specs import DAG_DEPLOYMENT_TYPES
 from devtools import go_tools
+from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
 from e2e import houston_steps
 from e2e.harness import CheckFailedError, file_backend_env
 from e2e.network import API_SERVER_PORT, DATA_SOURCE_CIDR, SERVICES

@@ -30,13 +30,14 @@ STACKS = ("dev", "prod")
 def target(stack: str, tenant: str, outputs: Mapping[str, Any] | None, root: Path = ROOT) -> DeployTarget:
     """The stack's target for ``tenant``: names from the stack file, ids from ``outputs`` (None: not deployed)."""
     config = validate_file(root / f"Pulumi.{stack}.yaml")
-    release = find_tenant(config, tenant).release_name
+    found = find_tenant(config, tenant)
     deployments = cast(Mapping[str, Mapping[str, Any]], (outputs or {}).get("airflowDeployments") or {})
     deployed: Mapping[str, Any] = deployments.get(tenant) or {}
     if outputs is not None and not deployed:
         raise KitError(f"stack {stack} has no deployment of {tenant} in its outputs: run pulumi up first")
-    return DeployTarget(stack, config.houston_url, config.platform.base_domain, release,
-                        str(deployed.get("workspaceId") or UNKNOWN_ID), str(deployed.get("deploymentId") or UNKNOWN_ID))
+    return DeployTarget(stack, config.houston_url, config.platform.base_domain, found.release_name,
+                        found.dags.deploy, str(deployed.get("workspaceId") or UNKNOWN_ID),
+                        str(deployed.get("deploymentId") or UNKNOWN_ID))
 
 
 def stack_targets(tenant: str, root: Path = ROOT) -> dict[str, DeployTarget]:

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.tenant import TenantConfig
+from domain.dag_deploys import DagMechanism
 from offline.render import dump_yaml
 
 WORKFLOW_PATH = ".github/workflows/airflow.yml"
-DAGBAG_STEP = "dagbag"
+DAGBAG_JOB = "dagbag"
+DAGBAG_STEP = "dagbag-check"
 """the id of the DagBag step (``make kit-dag-check`` runs it)"""
 DAGBAG_SCRIPT = "tests/dagbag_check.py"
 ASTRO_CLI_VERSION = "v1.45.0"
@@ -41,6 +43,8 @@ class DeployTarget:
     domain: str
     """the platform's base domain (what ``astro login`` takes)"""
     release_name: str
+    mechanism: DagMechanism = "image"
+    """how DAGs reach the deployment in this stack (the tenant's dags.deploy there)"""
     workspace_id: str = UNKNOWN_ID
     deployment_id: str = UNKNOWN_ID
 
@@ -78,8 +82,12 @@ def _login(target: DeployTarget) -> list[dict[str, Any]]:
 
 def _deploy_steps(tenant: TenantConfig, target: DeployTarget, image_repository: str,
                   release: bool) -> list[dict[str, Any]]:
-    mechanism = tenant.dags.deploy
-    if mechanism == "dagOnly":
+    if target.mechanism == "dagOnly":
+        if UNKNOWN_ID in (target.deployment_id, target.workspace_id):
+            # A deploy without its target fails loudly instead of running a command with a placeholder in it.
+            return [{"name": "The deploy target is not in this kit yet",
+                     "run": f'echo "::error::no deployment id for {target.stack}: the platform team runs make '
+                            f'deploy-targets TENANT={tenant.name} and regenerates the kit with it"\nexit 1\n'}]
         return [*_login(target), {
             "name": f"Deploy the DAGs to {target.release_name} ({target.stack})",
             "run": f"astro deploy {target.deployment_id} --dags --workspace-id {target.workspace_id} --force"}]
@@ -88,6 +96,7 @@ def _deploy_steps(tenant: TenantConfig, target: DeployTarget, image_repository: 
     tag = {"TAG": "${{ github.event.release.tag_name }}" if release else "${{ github.sha }}"}
     reference = f'{image_repository}:"$TAG"'
     return [
+        # The environment's own account, which may push to the deployments repository.
         {"name": "Log in to Artifactory",
          "env": {"ARTIFACTORY_USERNAME": "${{ vars.ARTIFACTORY_USERNAME }}",
                  "ARTIFACTORY_PASSWORD": "${{ secrets.ARTIFACTORY_PASSWORD }}"},
@@ -105,34 +114,38 @@ def workflow(tenant: TenantConfig, runtime_image: str, image_repository: str,
              targets: Mapping[str, DeployTarget]) -> str:
     """The workflow's text. ``targets``: stack -> where it deploys, the first stack on merge to main and the
     others from a published release; ``image_repository``: Artifactory's repository of the tenant's image."""
-    jobs: dict[str, Any] = {DAGBAG_STEP: {
+    jobs: dict[str, Any] = {DAGBAG_JOB: {
         "name": "DagBag under the deployment's Runtime",
         "runs-on": "ubuntu-latest",
+        # A read-only account: this job runs for every pull request.
         "container": {"image": runtime_image, "credentials": {
-            "username": "${{ vars.ARTIFACTORY_USERNAME }}", "password": "${{ secrets.ARTIFACTORY_PASSWORD }}"}},
+            "username": "${{ vars.ARTIFACTORY_PULL_USERNAME }}",
+            "password": "${{ secrets.ARTIFACTORY_PULL_PASSWORD }}"}},
         "steps": [
             {"uses": CHECKOUT},
             {"id": DAGBAG_STEP, "name": "Load dags/ into a DagBag",
              "run": f"pip install --no-cache-dir -r requirements.txt\npython {DAGBAG_SCRIPT} dags\n"},
         ],
     }}
-    if tenant.dags.deploy != "gitSync":
-        for index, (stack, target) in enumerate(targets.items()):
-            release = index > 0
-            condition = ("github.event_name == 'release'" if release
-                         else f"github.event_name == '{FIRST_STACK_EVENT}' && github.ref == 'refs/heads/main'")
-            jobs[f"deploy-{stack}"] = {
-                "name": f"Deploy to {stack}" + (" (a published release)" if release else " (merge to main)"),
-                "needs": DAGBAG_STEP, "if": condition, "runs-on": "ubuntu-latest",
-                # A protected environment: prod's required reviewers approve each promotion.
-                "environment": stack,
-                "steps": [{"uses": CHECKOUT}, *_deploy_steps(tenant, target, image_repository, release)],
-            }
+    for index, (stack, target) in enumerate(targets.items()):
+        if target.mechanism == "gitSync":
+            continue  # the deployment pulls by itself
+        release = index > 0
+        condition = ("github.event_name == 'release'" if release
+                     else f"github.event_name == '{FIRST_STACK_EVENT}' && github.ref == 'refs/heads/main'")
+        jobs[f"deploy-{stack}"] = {
+            "name": f"Deploy to {stack}" + (" (a published release)" if release else " (merge to main)"),
+            "needs": DAGBAG_JOB, "if": condition, "runs-on": "ubuntu-latest",
+            # A protected environment: prod's required reviewers approve each promotion.
+            "environment": stack,
+            # One deploy per stack at a time, in the order they started.
+            "concurrency": {"group": f"deploy-{stack}", "cancel-in-progress": False},
+            "steps": [{"uses": CHECKOUT}, *_deploy_steps(tenant, target, image_repository, release)],
+        }
     document = {
         "name": f"Airflow DAGs of {tenant.name}",
         "on": {"pull_request": {}, FIRST_STACK_EVENT: {"branches": ["main"]}, "release": {"types": ["published"]}},
         "permissions": {"contents": "read"},
-        "concurrency": {"group": "deploy-${{ github.ref }}", "cancel-in-progress": False},
         "jobs": jobs,
     }
     header = ("# Generated by the platform from the stack config (make tenant-kit); deploy targets from "

@@ -42,7 +42,8 @@ def kit_files(config: StackConfig, tenant: TenantConfig,
     deployment, its ids unknown). The same config and targets give the same bytes."""
     if targets is None:
         targets = {config.environment: DeployTarget(config.environment, config.houston_url,
-                                                    config.platform.base_domain, tenant.release_name)}
+                                                    config.platform.base_domain, tenant.release_name,
+                                                    tenant.dags.deploy)}
     environment = resolved_environment(config, tenant)
     base_image = environment.base_image
     airflow_settings = settings(config, tenant, environment)

@@ -87,8 +87,7 @@ _HOW = {
                "declares",
     "image": "builds your image and pushes it to Artifactory, tagged by commit (dev) or release (prod); the platform "
              "stack's `image` of your tenant then names that tag, through a pull request to the platform repository",
-    "gitSync": "deploys nothing: your deployment pulls its branch itself (git-sync); prod follows the `rev` the "
-               "platform stack names for it",
+    "gitSync": "deploys nothing: the deployment pulls the branch or `rev` the platform stack names (git-sync)",
 }
 
 
@@ -97,21 +96,26 @@ def _pipeline(tenant: TenantConfig, targets: Mapping[str, DeployTarget]) -> list
         "## Your repository's pipeline",
         "",
         f"`{WORKFLOW_PATH}` (GitHub Actions): every pull request loads `dags/` into a DagBag inside your Runtime "
-        f"image; merging to `main` deploys to the first stack below, a published release to the others. Your "
-        f"deployment uses `{tenant.dags.deploy}`: the pipeline {_HOW[tenant.dags.deploy]}.",
+        "image; merging to `main` deploys to the first stack below, a published release to the others. Per stack, "
+        "the deployment's mechanism decides what a deploy is: "
+        + "; ".join(f"{t.stack} uses `{t.mechanism}`, so the pipeline {_HOW[t.mechanism]}" for t in targets.values())
+        + ".",
         "",
         "Set up once in the repository's settings:",
         "",
-        "- variable `ARTIFACTORY_USERNAME` and secret `ARTIFACTORY_PASSWORD`: an Artifactory account that may read "
-        "the Runtime image (and push to the deployments repository, for image deploys);",
+        "- variable `ARTIFACTORY_PULL_USERNAME` and secret `ARTIFACTORY_PULL_PASSWORD`: a read-only Artifactory "
+        "account that may pull the Runtime image (the DagBag check runs for every pull request);",
         "- an environment per stack (" + ", ".join(f"`{s}`" for s in targets) + "), each with secret "
-        "`ASTRO_DEPLOY_KEY`, the API key of a Deployment Editor service account of that stack's deployment;",
+        "`ASTRO_DEPLOY_KEY` (the API key of a Deployment Editor service account of that stack's deployment) for "
+        "DAG-only deploys, or variable `ARTIFACTORY_USERNAME` and secret `ARTIFACTORY_PASSWORD` (an account that "
+        "may push to the deployments repository) for image deploys;",
         "- the later environments protected with required reviewers, so a release waits for their approval;",
         "- branch protection on `main` requiring the DagBag check.",
         "",
-        "| stack | Houston | release | deployment id |",
-        "|---|---|---|---|",
-        *[f"| {t.stack} | {t.houston_url} | {t.release_name} | {t.deployment_id} |" for t in targets.values()],
+        "| stack | Houston | release | mechanism | deployment id |",
+        "|---|---|---|---|---|",
+        *[f"| {t.stack} | {t.houston_url} | {t.release_name} | {t.mechanism} | {t.deployment_id} |"
+          for t in targets.values()],
         "",
         "The ids come from the stack after `pulumi up`: the platform team runs `make deploy-targets TENANT="
         f"{tenant.name} > targets.json` and regenerates this kit with `--targets targets.json`.",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.houston_client import Connection, HoustonClient, HoustonError
 from components.houston_documents import LINES
 from components.houston_provider import DeploymentProvider, WorkspaceProvider
 from components.houston_specs import DagDeploymentSpec, GitSyncSpec
@@ -64,6 +65,16 @@ def test_mistakes_are_named_by_their_key(dags: dict[str, Any], expected: str):
     assert any(p.startswith(f"{key}: ") and rule in p for p in found), found
 
 
+def test_prod_git_sync_holds_a_release():
+    document = stack_document("prod")
+    document["tenants"][0]["dags"] = {"deploy": "gitSync", "gitSync": {**HTTPS, "auth": "none"}}
+    assert problems(document) == ["tenants[0].dags.gitSync.rev: is required in prod: without it every merge to the "
+                                  "branch goes live in prod, with no release and no reviewer; set it to the release's "
+                                  "tag"]
+    document["tenants"][0]["dags"]["gitSync"]["rev"] = "v1.4.0"
+    assert problems(document) == []
+
+
 def test_ssh_is_refused_where_houston_names_credentials_by_auth_type():
     found = problems(with_dags("2.1.0", {"deploy": "gitSync", "gitSync": SSH}))
     assert found == ["tenants[0].dags.gitSync.auth: ssh is not managed by this program on chart 2.1.0: from 2.1 "
@@ -79,6 +90,8 @@ def test_ssh_is_refused_where_houston_names_credentials_by_auth_type():
      "dagRepositoryCredentials.finance: (value not shown) is not a private key in PEM or OpenSSH form"),
     ({"finance": SSH_KEY, "marketing": "SECRET-VALUE"},
      "dagRepositoryCredentials.marketing: names no tenant whose git-sync has a credential"),
+    ({"finance": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nSECRET-VALUE\n-----END RSA PRIVATE KEY-----"},
+     "dagRepositoryCredentials.finance: (value not shown) is a passphrase-protected key"),
 ])
 def test_credential_mistakes_are_named_without_the_value(given: dict[str, str] | None, expected: str):
     secrets = dict(TEST_SECRETS)
@@ -246,3 +259,15 @@ def test_houston_reads_every_mechanism_switched_on_and_the_dag_server_from_artif
         assert deployments["gitSyncDagDeployment"] is True
     server = deployments["dagDeploy"]["images"]["dagServer"]["repository"]
     assert server == "artifactory.company.com/astronomer/ap-dag-deploy"
+
+
+def test_an_error_that_quotes_the_credential_is_redacted(standin):
+    houston, url = standin
+    client = HoustonClient(Connection(url, KEY, attempts=1))
+    query = "mutation($d: DagDeployment) { upsertDeployment(deploymentUuid: \"x\", dagDeployment: $d) { id } }"
+    # A field the line does not know: GraphQL repeats the whole variable, credential included, in its error.
+    unknown = "authType" if houston.state.line != "2.x" else "unknownField"
+    with pytest.raises(HoustonError) as raised:
+        client._post(query, {"d": {"type": "git_sync", "sshKey": SSH_KEY, "httpsToken": TOKEN, unknown: "x"}})
+    assert "DEPLOY-KEY-5c1e" not in str(raised.value) and TOKEN not in str(raised.value)
+    assert "'sshKey': '[secret]'" in str(raised.value)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from components.sign_in_specs import SIGN_IN_SECRET_NAME, client_secret_env, sign_in_values
+from domain.chart_lines import chart_line
 from tests.data.record_chart import expected_values, recorded
 from tests.data.record_chart import houston_config as merged_houston_config
 from tests.test_sign_in_specs import SAMPLE
@@ -52,12 +53,13 @@ def test_the_chart_turns_the_social_logins_on_and_the_values_turn_them_off(versi
 def test_houston_reads_the_providers_and_the_system_roles(version: str):
     _, effective = houston_config(version)
     open_id = effective["auth"]["openidConnect"]
-    expected = sign_in_values(SAMPLE)["config"]["auth"]["openidConnect"]
+    expected = sign_in_values(SAMPLE, chart_line(version))["config"]["auth"]["openidConnect"]
     for provider in SAMPLE.providers:
         assert open_id[provider.houston_key] == expected[provider.houston_key]
         assert "clientSecret" not in open_id[provider.houston_key]
     assert open_id["manageSystemPermissionsViaIdpGroups"] == expected["manageSystemPermissionsViaIdpGroups"]
-    assert open_id["flow"] == "code" and open_id["idpGroupsImportEnabled"] is True
+    imported = open_id["idpGroupsImport"]["enabled"] if version.startswith("2.") else open_id["idpGroupsImportEnabled"]
+    assert open_id["flow"] == "code" and imported is True
 
 
 @pytest.mark.parametrize("version", VERSIONS)

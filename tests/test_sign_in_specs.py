@@ -15,6 +15,7 @@ from components.sign_in_specs import (
     client_secret_env,
     sign_in_values,
 )
+from domain.chart_lines import chart_line
 
 SAMPLE = SignInSpec(
     providers=(
@@ -28,8 +29,8 @@ SAMPLE = SignInSpec(
 )
 
 
-def auth(spec: SignInSpec) -> dict[str, Any]:
-    return sign_in_values(spec)["config"]["auth"]
+def auth(spec: SignInSpec, line: str = "1") -> dict[str, Any]:
+    return sign_in_values(spec, line)["config"]["auth"]
 
 
 def test_the_providers_are_enabled_with_their_client_ids_and_discovery_urls():
@@ -59,6 +60,15 @@ def test_system_roles_follow_the_groups_and_groups_are_imported():
     assert open_id["idpGroupsImportEnabled"] is open_id["idpGroupsRefreshEnabled"] is True
 
 
+def test_2x_nests_the_group_import_switches():
+    # The chart's 1.x to 2.x values migration moves them (bin/helm_chart_values_migration_shared.py, v2.1.0).
+    open_id = auth(SAMPLE, "2")["openidConnect"]
+    assert open_id["idpGroupsImport"] == open_id["idpGroupsRefresh"] == {"enabled": True}
+    assert "idpGroupsImportEnabled" not in open_id and "idpGroupsRefreshEnabled" not in open_id
+    assert {k: v for k, v in open_id.items() if not k.startswith("idpGroups")} == {
+        k: v for k, v in auth(SAMPLE, "0.37")["openidConnect"].items() if not k.startswith("idpGroups")}
+
+
 def test_without_system_roles_houston_keeps_granting_them_by_hand():
     open_id = auth(SignInSpec(providers=SAMPLE.providers, flow="implicit", import_groups=False))["openidConnect"]
     assert open_id["manageSystemPermissionsViaIdpGroups"] == {"enabled": False}
@@ -66,7 +76,7 @@ def test_without_system_roles_houston_keeps_granting_them_by_hand():
 
 
 def test_client_secrets_come_from_the_secret_through_houstons_environment():
-    assert sign_in_values(SAMPLE)["secret"] == [
+    assert sign_in_values(SAMPLE, "1")["secret"] == [
         {"envName": "AUTH__OPENID_CONNECT__OKTA__CLIENT_SECRET", "secretName": SIGN_IN_SECRET_NAME,
          "secretKey": "okta"},
         {"envName": "AUTH__OPENID_CONNECT__CUSTOM__CLIENT_SECRET", "secretName": SIGN_IN_SECRET_NAME,
@@ -74,7 +84,7 @@ def test_client_secrets_come_from_the_secret_through_houstons_environment():
     ]
     without = SignInSpec(providers=(IdentityProviderSpec("adfs", "id", "https://adfs.company.com/adfs"),),
                          flow="implicit", import_groups=False)
-    assert "secret" not in sign_in_values(without)
+    assert "secret" not in sign_in_values(without, "1")
     assert client_secret_env("microsoft") == "AUTH__OPENID_CONNECT__MICROSOFT__CLIENT_SECRET"
 
 
@@ -84,8 +94,8 @@ def test_the_platform_values_carry_the_sign_in_on_every_line(version: str):
                              helm_repo_url="https://artifactory.company.com/helm", base_domain="astro.company.com",
                              tls_secret_name="tls", pool_namespaces=[], control_plane_id="id", sign_in=SAMPLE)
     houston = platform_values(settings)["astronomer"]["houston"]
-    assert houston["config"]["auth"] == auth(SAMPLE)
-    assert houston["secret"] == sign_in_values(SAMPLE)["secret"]
+    assert houston["config"]["auth"] == auth(SAMPLE, chart_line(version))
+    assert houston["secret"] == sign_in_values(SAMPLE, "1")["secret"]
     # The program's own Houston settings stay beside the sign-in.
     assert houston["config"]["deployments"] and houston["updateCheck"] == {"enabled": False}
     unset = platform_values(ChartSettings(**{**vars(settings), "sign_in": None}))["astronomer"]["houston"]
