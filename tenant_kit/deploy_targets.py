@@ -17,6 +17,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, cast
 
+from pydantic import TypeAdapter
+
 from config.errors import ConfigError, StackFileError
 from stackfile.read import validate_file
 from tenant_kit.errors import KitError
@@ -25,6 +27,7 @@ from tenant_kit.project import find_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
+_TARGETS: TypeAdapter[dict[str, DeployTarget]] = TypeAdapter(dict[str, DeployTarget])
 
 
 def target(stack: str, tenant: str, outputs: Mapping[str, Any] | None, root: Path = ROOT) -> DeployTarget:
@@ -54,10 +57,9 @@ def stack_targets(tenant: str, root: Path = ROOT) -> dict[str, DeployTarget]:
 def read_targets(path: Path) -> dict[str, DeployTarget]:
     """Targets as ``main`` printed them."""
     try:
-        document = cast(dict[str, dict[str, str]], json.loads(path.read_text()))
-        return {stack: DeployTarget(**fields) for stack, fields in document.items()}
-    except (OSError, ValueError, TypeError) as error:
-        raise KitError(f"{path}: not the JSON make deploy-targets prints ({error})") from error
+        return _TARGETS.validate_json(path.read_text())
+    except (OSError, ValueError) as error:  # pydantic's ValidationError is a ValueError
+        raise KitError(f"{path}: not the JSON make deploy-targets prints ({str(error).splitlines()[0]})") from error
 
 
 def stack_outputs(stack: str, root: Path = ROOT) -> dict[str, Any]:

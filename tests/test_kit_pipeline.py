@@ -124,3 +124,12 @@ def test_the_targets_come_from_the_stacks_outputs(tmp_path: Path, capsys: pytest
     assert kit_main(["--tenant", "finance", "--out", str(out), "--targets", str(printed)]) == 0
     readme = (out / "README.md").read_text()
     assert deployed["deploymentId"] in readme and str(ROOT) not in (out / WORKFLOW_PATH).read_text()
+
+
+def test_a_targets_file_that_is_not_deploy_targets_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    bad = tmp_path / "targets.json"
+    bad.write_text(json.dumps({"dev": {"stack": "dev", "houston_url": "u", "domain": "d", "release_name": "r",
+                                       "mechanism": "ftp"}}))
+    assert kit_main(["--tenant", "finance", "--out", str(tmp_path / "kit"), "--targets", str(bad)]) == 1
+    assert "not the JSON make deploy-targets prints" in capsys.readouterr().err
+    assert not (tmp_path / "kit").exists()
