@@ -232,9 +232,16 @@ class HoustonClient:
         return [DeploymentRecord.from_data(d) for d in cast(list[dict[str, Any]],
                                                              items.get("workspaceDeployments") or [])]
 
+    def _deployment(self, deployment_id: str) -> Mapping[str, Any]:
+        return cast(Mapping[str, Any], self.call("get_deployment", {"id": deployment_id}).get("deployment") or {})
+
     def deployment_status(self, deployment_id: str) -> str:
-        data = cast(Mapping[str, Any], self.call("get_deployment", {"id": deployment_id}).get("deployment") or {})
-        return str(data.get("status") or "UNKNOWN")
+        return str(self._deployment(deployment_id).get("status") or "UNKNOWN")
+
+    def dag_deployment_type(self, deployment_id: str) -> str:
+        """The deployment's dagDeployment type as Houston holds it (image, dag_deploy, git_sync, volume)."""
+        dag = cast(Mapping[str, Any], self._deployment(deployment_id).get("dagDeployment") or {})
+        return str(dag.get("type") or "image")
 
     def create_deployment(self, variables: Mapping[str, Any]) -> str:
         """Creates a deployment from the line's create variables; its id."""

@@ -42,11 +42,13 @@ from components.houston_specs import (
     IMAGE_DEPLOYS,
     REPLACE_PROPERTIES,
     UPDATE_PROPERTIES,
+    DagDeploymentSpec,
     DeploymentSpec,
     create_variables,
     secret_hashes,
     update_variables,
 )
+from domain.dag_deploys import DAG_DEPLOYMENT_TYPES, MECHANISMS_BY_TYPE
 
 HEALTHY = "HEALTHY"
 
@@ -269,6 +271,11 @@ class DeploymentProvider(ResourceProvider):
             return ReadResult("", {})
         variables = client.variables(id_, found.release_name)
         hashes = cast(dict[str, str], props.get("secret_environment_hashes") or {})
+        dags = DagDeploymentSpec.from_props(props.get("dag_deployment"))
+        held = client.dag_deployment_type(id_)
+        # A mechanism changed in Houston by hand reads back as that mechanism, so the next diff puts it back.
+        dag_deployment = (dags.as_props() if DAG_DEPLOYMENT_TYPES[dags.mechanism] == held
+                          else {"deploy": MECHANISMS_BY_TYPE.get(held, held)})
         secret_keys = {v.key for v in variables if v.is_secret}
         return ReadResult(id_, {
             **props, "label": found.label, "description": found.description, "release_name": found.release_name,
@@ -278,6 +285,7 @@ class DeploymentProvider(ResourceProvider):
                             if not v.is_secret],
             # A secret Houston no longer has drops out of the hashes, so the next diff restores it.
             "secret_environment_hashes": {k: h for k, h in hashes.items() if k in secret_keys},
+            "dag_deployment": dag_deployment,
         })
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -9,6 +9,7 @@ DagMechanism = Literal["image", "dagOnly", "gitSync"]
 GitAuth = Literal["ssh", "httpsToken", "none"]
 # Houston's dagDeployment.type per mechanism (the Astro CLI's constants, houston/constants.go).
 DAG_DEPLOYMENT_TYPES: dict[str, str] = {"image": "image", "dagOnly": "dag_deploy", "gitSync": "git_sync"}
+MECHANISMS_BY_TYPE: dict[str, str] = {kind: mechanism for mechanism, kind in DAG_DEPLOYMENT_TYPES.items()}
 GIT_AUTH_TYPES_SINCE = (2, 1)
 """Houston takes git-sync's credential by authType (HTTPS_NONE, HTTPS_PAT) from chart 2.1 on; before it, an SSH
 key or nothing"""

@@ -271,3 +271,21 @@ def test_an_error_that_quotes_the_credential_is_redacted(standin):
         client._post(query, {"d": {"type": "git_sync", "sshKey": SSH_KEY, "httpsToken": TOKEN, unknown: "x"}})
     assert "DEPLOY-KEY-5c1e" not in str(raised.value) and TOKEN not in str(raised.value)
     assert "'sshKey': '[secret]'" in str(raised.value)
+
+
+def test_a_mechanism_changed_by_hand_is_drift_that_the_next_up_puts_back(standin):
+    houston, url = standin
+    workspace = WorkspaceProvider().create(_workspace_props(url))
+    props = _deployment_props(url, workspace.id, dag_deployment=DagDeploymentSpec("dagOnly").as_props())
+    provider = DeploymentProvider()
+    created = provider.create(props)
+    houston.state.deployments[created.id].dag_deployment = {"type": "image"}  # switched in Houston's UI
+    read = provider.read(created.id, created.outs or {})
+    assert read.outs is not None and read.outs["dag_deployment"] == {"deploy": "image"}
+    diff = provider.diff(created.id, read.outs, props)
+    assert diff.changes and not diff.replaces
+    provider.update(created.id, read.outs, props)
+    assert houston.state.deployments[created.id].dag_deployment == {"type": "dag_deploy"}
+    # Unchanged in Houston: the read keeps the declared settings, and the diff stays empty.
+    again = provider.read(created.id, created.outs or {})
+    assert again.outs is not None and not provider.diff(created.id, again.outs, props).changes
