@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from components.labels import PodSecurityLevels, legacy_alias, object_metadata, 
 from components.monitoring_specs import scrape_policy_spec
 from components.platform_values import BOOTSTRAP_SECRET_NAME, PULL_SECRET_NAME, ChartSettings, platform_values
 from components.registry import RegistryLogin, docker_config_json
-from components.sign_in_specs import SIGN_IN_SECRET_NAME
+from components.sign_in_specs import SIGN_IN_SECRET_NAME, SIGN_IN_VERSION_ANNOTATION, secrets_version
 from components.tenant_rbac import TENANT_ROLES, tenant_role_name, tenant_role_rules
 from domain.alerts import RECEIVER_SECRET_NAME
 
@@ -166,7 +167,7 @@ class AstronomerPlatform(pulumi.ComponentResource):
             chart=args.chart_path or CHART_NAME,
             version=None if args.chart_path else args.chart.chart_version,
             repository_opts=repository,
-            values=self.values,
+            values=self._with_sign_in_version(args),
             create_namespace=False,
             atomic=True,
             cleanup_on_fail=True,
@@ -183,6 +184,18 @@ class AstronomerPlatform(pulumi.ComponentResource):
             "releaseStatus": self.release_status,
             "houstonUrl": self.houston_url,
         })
+
+    def _with_sign_in_version(self, args: PlatformArgs) -> dict[str, Any]:
+        """The values, with Houston's pod annotated by a version of the client secrets (when there are any):
+        a rotated secret then restarts Houston. The version is no secret, so the values stay readable."""
+        if not args.sign_in_client_secrets:
+            return self.values
+        version = pulumi.Output.unsecret(pulumi.Output.all(**args.sign_in_client_secrets).apply(
+            lambda secrets: secrets_version(args.chart.control_plane_id, secrets)))
+        values = copy.deepcopy(self.values)
+        houston = values.setdefault("astronomer", {}).setdefault("houston", {})
+        houston.setdefault("podAnnotations", {})[SIGN_IN_VERSION_ANNOTATION] = version
+        return values
 
     def _monitoring(self, name: str, args: PlatformArgs, metadata: Callable[[str], ObjectMetaArgsDict],
                     in_namespace: pulumi.ResourceOptions) -> list[pulumi.Resource]:

@@ -11,11 +11,16 @@ Sources are in docs/sign-in.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 SIGN_IN_SECRET_NAME = "houston-sign-in"
+SIGN_IN_VERSION_ANNOTATION = "astronomer-platform/sign-in-secret-version"
+"""Houston's pod annotation that changes with the client secrets, so a rotation restarts Houston"""
 """the Secret in the platform namespace that holds each provider's client secret under its Houston key"""
 DEFAULT_GROUPS_CLAIM = "groups"
 """the claim Houston reads IdP groups from unless told otherwise"""
@@ -70,6 +75,14 @@ class SignInSpec:
     """import IdP groups as Houston teams at sign-in (tenants' workspace teams and system roles need it)"""
     system_roles: SystemRoleGroups | None = None
     """system roles from IdP groups; None leaves system roles to be granted in Houston"""
+
+
+def secrets_version(key: str, client_secrets: Mapping[str, str]) -> str:
+    """A version of the client secrets that shows nothing of them: an HMAC keyed with ``key`` (the stack's
+    control-plane id), shortened. The chart restarts Houston on a change of its config or backend Secret only;
+    this annotation makes a rotated client secret one too."""
+    document = json.dumps(sorted(client_secrets.items())).encode()
+    return hmac.new(key.encode(), document, hashlib.sha256).hexdigest()[:16]
 
 
 def client_secret_env(houston_key: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.sign_in_specs import SIGN_IN_SECRET_NAME
+from components.sign_in_specs import SIGN_IN_SECRET_NAME, SIGN_IN_VERSION_ANNOTATION
 from config.errors import ConfigError
 from config.secrets import SIGN_IN_CLIENT_SECRETS
 from offline.render import render
@@ -162,3 +162,19 @@ def test_a_stack_without_sign_in_keeps_the_charts(recordings):
     houston = engine.reveal(recordings["dev"].of_type(RELEASE)[0].inputs)["values"]["astronomer"]["houston"]
     assert "auth" not in houston["config"] and "secret" not in houston
     assert not [r for r in recordings["dev"].resources if r.name == "astronomer-sign-in-secret"]
+
+
+def test_a_rotated_client_secret_restarts_houston_and_the_values_stay_readable():
+    def release(secret: str) -> engine.Registration:
+        secrets = {**TEST_SECRETS, SIGN_IN_CLIENT_SECRETS: json.dumps({"okta": secret})}
+        return run_document(stack_document("prod"), "prod", secrets=secrets).of_type(RELEASE)[0]
+
+    first, same, rotated = release("okta-SECRET-1"), release("okta-SECRET-1"), release("okta-SECRET-2")
+
+    def version(registration: engine.Registration) -> str:
+        annotations = engine.reveal(registration.inputs)["values"]["astronomer"]["houston"]["podAnnotations"]
+        return annotations[SIGN_IN_VERSION_ANNOTATION]
+
+    assert version(first) == version(same) != version(rotated)
+    assert "okta-SECRET" not in json.dumps(engine.redact(first.inputs))
+    assert not engine.is_secret(first.inputs["values"])  # reviewers still see every value

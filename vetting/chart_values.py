@@ -6,8 +6,8 @@ each image where the chart takes it from (the lock's sources).
 ``fingerprint``: a digest of the values that decide which pods the chart renders, and so which images it
 pulls. Left out: names and ids that only fill fields (the base domain, the TLS Secret, the pool
 namespaces, the control-plane id), Houston's config, which the chart writes verbatim into a
-config map (its image references are checked one by one instead), Houston's secret environment (the sign-in
-client secrets' references), and the monitoring content (alert
+config map (its image references are checked one by one instead), Houston's secret environment and pod
+annotations (the sign-in client secrets' references and version), and the monitoring content (alert
 rules, routes, receivers, retention). A tenant added to a stack therefore does not stale the lock; a
 switched-on feature does.
 """
@@ -28,6 +28,7 @@ _NOT_IMAGE_DECIDING = (
     ("global", "features", "namespacePools", "namespaces", "names"),
     ("astronomer", "houston", "config"),
     ("astronomer", "houston", "secret"),
+    ("astronomer", "houston", "podAnnotations"),
     # Monitoring content: rules, scrape jobs, routes, receivers and their credential mount. Alert
     # routing follows the tenants, and must not stale the lock either.
     ("prometheus", "additionalAlerts"),
