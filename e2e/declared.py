@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from e2e.program import program
+from e2e.stack import secrets_for
 from offline.render import deploy_order, manifest
 from stackfile.read import runtime_values
 from standins import mock_engine as engine
@@ -26,7 +27,7 @@ def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[st
     """Manifests of every Kubernetes object ``document`` declares (the Helm release excluded)."""
     result = subprocess.run(
         [sys.executable, "-m", "e2e.declared"],
-        input=json.dumps({"document": document, "secrets": secrets}),
+        input=json.dumps({"document": document, "secrets": secrets_for(document, secrets)}),
         capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:

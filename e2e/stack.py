@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from config.secrets import DAG_CREDENTIALS, repository_auths
+from config.stack import StackConfig
 from devtools import go_tools
 from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
 from e2e import houston_steps
@@ -78,10 +80,14 @@ def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
     for tenant in document["tenants"]:
         for rule in tenant.get("egress", []):
             rule["cidrs"] = [DATA_SOURCE_CIDR]
-    # A sign-in with a client secret: the Secret Houston reads it from is made under the real engine.
+    # A sign-in with a client secret, and git-sync with a token: the engine carries both as secrets.
     document["signIn"] = SIGN_IN
     if tenants is not None:
-        document["tenants"] = tenants
+        document["tenants"] = copy.deepcopy(tenants)
+    for tenant in document["tenants"]:
+        git = (tenant.get("dags") or {}).get("gitSync")
+        if git:
+            git |= {"auth": "httpsToken", "httpsUsername": f"{tenant['name']}-ci"}
     return document
 
 
@@ -108,7 +114,21 @@ def fake_secrets() -> dict[str, str]:
         "houstonApiKey": token.token_hex(16),
         "artifactoryPullPassword": token.token_hex(12),
         "signInClientSecrets": json.dumps({"oidc": token.token_hex(16)}),
+        # A token for every tenant of the dev stack that pulls with git-sync; secrets_for narrows it to a
+        # document's tenants.
+        DAG_CREDENTIALS: json.dumps({name: token.token_hex(16) for name in repository_auths(
+            StackConfig.model_validate(e2e_document(Path("unused-kubeconfig"))))}),
     }
+
+
+def secrets_for(document: dict[str, Any], secrets: dict[str, str]) -> dict[str, str]:
+    """``secrets`` with the repository tokens narrowed to the tenants of ``document`` that pull with one: the
+    program refuses an entry for any other tenant, as it would a stale one."""
+    if DAG_CREDENTIALS not in secrets:
+        return secrets
+    wanted = repository_auths(StackConfig.model_validate(document))
+    given: dict[str, str] = json.loads(secrets[DAG_CREDENTIALS])
+    return {**secrets, DAG_CREDENTIALS: json.dumps({name: value for name, value in given.items() if name in wanted})}
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,7 @@ class Engine:
             opts=auto.LocalWorkspaceOptions(work_dir=str(self.project), env_vars=self.env,
                                             secrets_provider="passphrase"),
         )
+        self.secrets = dict(secrets)
         self.stack.set_all_config({k: auto.ConfigValue(v, secret=True) for k, v in secrets.items()})
 
     def skip_checkpoints(self) -> None:
@@ -172,12 +193,19 @@ class Engine:
         self.stack.workspace.env_vars[SKIP_CHECKPOINTS] = "true"
 
     def configure(self, document: dict[str, Any]) -> None:
-        """Replace the stack's plain config with ``document``; the encrypted secrets stay."""
+        """Replace the stack's plain config with ``document``; the encrypted secrets stay, the repository
+        tokens narrowed to the document's tenants (``secrets_for``)."""
         path = self.project / f"Pulumi.{self.name}.yaml"
         stack_file = yaml.safe_load(path.read_text()) if path.exists() else {}
         secure = {k: v for k, v in stack_file.get("config", {}).items() if isinstance(v, dict) and "secure" in v}
         stack_file["config"] = {**{f"{self.project_name}:{k}": v for k, v in document.items()}, **secure}
         path.write_text(yaml.safe_dump(stack_file, sort_keys=False))
+        if DAG_CREDENTIALS in self.secrets:
+            try:
+                narrowed = secrets_for(document, self.secrets)[DAG_CREDENTIALS]
+            except ValueError:
+                return  # a document made invalid on purpose (the invalid-config step): the program reports it
+            self.stack.set_config(DAG_CREDENTIALS, self.auto.ConfigValue(narrowed, secret=True))
 
     def cli(self, *args: str) -> str:
         result = subprocess.run(["pulumi", *args, "--stack", self.name, "--non-interactive"], cwd=self.project,
