@@ -30,10 +30,10 @@ import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from components.houston_client import Connection, HoustonClient
 from components.registry import TENANT_PULL_SECRET_NAME
 from config.stack import StackConfig
 from devtools import go_tools
@@ -102,16 +102,6 @@ def secret_values(secrets: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def houston_dag_type(release: str, api_key: str) -> str:
-    """The dagDeployment type Houston (the stand-in) holds for a release, as its API reads it back."""
-    query = "query($r: String) { deployment(where: {releaseName: $r}) { dagDeployment { type } } }"
-    request = urllib.request.Request(HOUSTON["url"], json.dumps({"query": query, "variables": {"r": release}}).encode(),
-                                     {"content-type": "application/json", "authorization": api_key})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer = json.load(response)
-    return str(answer["data"]["deployment"]["dagDeployment"]["type"])
-
-
 def check_declared_exist(api: Api, manifests: list[dict[str, Any]]) -> None:
     missing = [f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}"
                for m in manifests if api.get(m) is None]
@@ -143,9 +133,11 @@ def engine_steps(report: Report, engine: Engine, api: Api, cluster: Cluster, sec
         tenants = ",".join(f"airflow-{t['name']}" for t in document["tenants"])
         expect(values["poolNamespaces"] == tenants, f"pool namespaces {values['poolNamespaces']} != {tenants}")
         print(f"    {len(manifests)} declared objects and the chart's values ConfigMap are in the API")
+        houston = HoustonClient(Connection(HOUSTON["url"], secrets["houstonApiKey"]))
+        deployments = engine.stack.outputs()["airflowDeployments"].value
         for tenant in document["tenants"]:
             wanted = DAG_DEPLOYMENT_TYPES[(tenant.get("dags") or {}).get("deploy", "image")]
-            found = houston_dag_type(tenant["name"], secrets["houstonApiKey"])
+            found = houston.dag_deployment_type(deployments[tenant["name"]]["deploymentId"])
             expect(found == wanted, f"Houston holds {tenant['name']}'s DAG deployment as {found}, not {wanted}")
         print("    Houston holds each deployment's DAG deploy mechanism")
     with report.step("pulumi preview (no changes)"):

@@ -9,6 +9,7 @@ for every stack as JSON (``make deploy-targets``); the kit writes them into the 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any, cast
 from pydantic import TypeAdapter
 
 from config.errors import ConfigError, StackFileError
+from config.stack import StackConfig
 from stackfile.read import validate_file
 from tenant_kit.errors import KitError
 from tenant_kit.pipeline import UNKNOWN_ID, DeployTarget
@@ -30,9 +32,15 @@ STACKS = ("dev", "prod")
 _TARGETS: TypeAdapter[dict[str, DeployTarget]] = TypeAdapter(dict[str, DeployTarget])
 
 
+@functools.cache
+def _stack_config(path: Path) -> StackConfig:
+    # Validated once per run: the kit commands ask for every tenant of every stack.
+    return validate_file(path)
+
+
 def target(stack: str, tenant: str, outputs: Mapping[str, Any] | None, root: Path = ROOT) -> DeployTarget:
     """The stack's target for ``tenant``: names from the stack file, ids from ``outputs`` (None: not deployed)."""
-    config = validate_file(root / f"Pulumi.{stack}.yaml")
+    config = _stack_config(root / f"Pulumi.{stack}.yaml")
     found = find_tenant(config, tenant)
     deployments = cast(Mapping[str, Mapping[str, Any]], (outputs or {}).get("airflowDeployments") or {})
     deployed: Mapping[str, Any] = deployments.get(tenant) or {}
