@@ -15,7 +15,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from components.houston_documents import CLUSTERS, Line, document, line_of
+from components.houston_documents import (
+    CLUSTERS,
+    DEREGISTER_CLUSTER,
+    LIST_CLUSTERS,
+    REGISTER_CLUSTER,
+    Line,
+    document,
+    line_of,
+)
 
 API_KEY_SECRET = "houstonApiKey"
 # What Houston answers an unusable token with (the CLI maps both to an expired login).
@@ -52,6 +60,19 @@ class WorkspaceRecord:
     id: str
     label: str
     description: str
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    id: str
+    name: str
+    base_domain: str
+    status: str
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ClusterRecord:
+        return cls(str(data["id"]), str(data.get("name") or ""), str(data.get("baseDomain") or ""),
+                   str(data.get("status") or ""))
 
 
 @dataclass(frozen=True)
@@ -220,6 +241,19 @@ class HoustonClient:
             raise HoustonError(f"Houston at {self.connection.url} has {len(clusters)} clusters; the provider places "
                                "deployments in the single cluster of unified mode")
         return str(clusters[0]["id"])
+
+    def clusters(self) -> list[ClusterRecord]:
+        """Every cluster Houston places deployments in (1.x and later)."""
+        page = cast(Mapping[str, Any], self._post(LIST_CLUSTERS, {}).get("paginatedClusters") or {})
+        return [ClusterRecord.from_data(c) for c in cast(list[dict[str, Any]], page.get("clusters") or [])]
+
+    def register_cluster(self, name: str, metadata_url: str) -> ClusterRecord:
+        """Registers a data plane: Houston reads <metadata_url>/metadata from its Commander first."""
+        data = self._post(REGISTER_CLUSTER, {"name": name, "metadataUrl": metadata_url})
+        return ClusterRecord.from_data(cast(dict[str, Any], data["registerCluster"]))
+
+    def deregister_cluster(self, cluster_id: str) -> None:
+        self._post(DEREGISTER_CLUSTER, {"id": cluster_id})
 
     def available_namespaces(self, cluster_id: str | None) -> list[str]:
         variables = {} if cluster_id is None else {"clusterId": cluster_id}

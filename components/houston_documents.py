@@ -77,6 +77,22 @@ mutation workspaceRemoveTeam($workspaceUuid: Uuid!, $teamUuid: Uuid!) {
 # 1.x and later place a deployment in a cluster; unified mode has one (chart tests list it so).
 CLUSTERS = "query ListClusters { paginatedClusters { clusters { id } } }"
 
+# Data planes (1.0 and later): the mutation's arguments and selection as Astronomer's own data-plane tooling sends
+# them (astronomer/astronomer branch kk-plx-263, docs/operator/operator-inheritance/m2-task-1-install-dp.md), and
+# the documented deregistration (Astronomer docs, "Deregister a data plane cluster", APC 1.x).
+CLUSTER_FIELDS = "id name baseDomain status"
+LIST_CLUSTERS = f"query ListClusters {{ paginatedClusters {{ clusters {{ {CLUSTER_FIELDS} }} }} }}"
+REGISTER_CLUSTER = f"""
+mutation RegisterDataPlane($name: String!, $metadataUrl: String!, $deploymentsConfigOverride: JSON) {{
+  registerCluster(name: $name metadataUrl: $metadataUrl deploymentsConfigOverride: $deploymentsConfigOverride) {{
+    {CLUSTER_FIELDS}
+  }}
+}}"""
+DEREGISTER_CLUSTER = """
+mutation DeregisterDataPlane($id: Uuid!) { deregisterCluster(id: $id) { id name } }"""
+# The documents of 1.0 and later only (no 0.37 Houston has clusters), which the Astro CLI never sends.
+CLUSTER_DOCUMENTS = (CLUSTERS, LIST_CLUSTERS, REGISTER_CLUSTER, DEREGISTER_CLUSTER)
+
 _NAMESPACES_0 = "query availableNamespaces { availableNamespaces { name } }"
 _NAMESPACES_1 = """
 query availableNamespaces($clusterId: Uuid!) { availableNamespaces(clusterId: $clusterId) { name } }"""

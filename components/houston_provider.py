@@ -245,7 +245,7 @@ class DeploymentProvider(ResourceProvider):
         spec = self._spec(props)
         client = _client(props)
         self._dags_fit(client, spec)
-        cluster_id = client.cluster_id()
+        cluster_id = str(props.get("placed_in") or props.get("platform_cluster_id") or "") or client.cluster_id()
         adopted = self._adoptable(client, spec)
         if adopted is not None:
             pulumi.log.info(f"houston: adopting deployment {spec.label!r} ({adopted.id}): its release and namespace "
@@ -291,6 +291,10 @@ class DeploymentProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         olds, news = _with_dag_default(olds), _with_dag_default(news)
         replaces = _changed(olds, news, REPLACE_PROPERTIES)
+        # Another cluster: Houston moves no deployment between clusters. Only a data plane's registration names
+        # the cluster in the diff; the platform's own cluster is where a deployment without one has always been.
+        if _unknown(news.get("placed_in")) or news.get("placed_in") != olds.get("placed_in"):
+            replaces.append("placed_in")
         changed = _changed(olds, news, (*UPDATE_PROPERTIES, *CONNECTION_PROPERTIES))
         salt = str(olds.get("hash_salt") or "")
         secret = news.get("secret_environment")
@@ -302,7 +306,8 @@ class DeploymentProvider(ResourceProvider):
         if _unknown(credential) or _credential_hash(salt, credential) != (olds.get("dag_credential_hash") or ""):
             changed.append("dag_credential")
         return DiffResult(changes=bool(replaces or changed), replaces=replaces,
-                          stables=["cluster_id", "hash_salt"], delete_before_replace=True)
+                          stables=["hash_salt"] if replaces else ["cluster_id", "hash_salt"],
+                          delete_before_replace=True)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = _with_dag_default(olds), _with_dag_default(news)

@@ -77,6 +77,10 @@ class TenantAirflowArgs:
     """git-sync's SSH key or HTTPS token (a secret output); None without one"""
     protect: bool = False
     """refuse to delete the deployment and the workspace"""
+    cluster_id: pulumi.Input[str] | None = None
+    """the Houston cluster of the data plane the deployment runs on; None: the platform's own cluster"""
+    platform_cluster_id: pulumi.Input[str] | None = None
+    """Houston's own cluster, when data planes were registered beside it; None: the one cluster Houston has"""
 
 
 class HoustonWorkspace(pulumi.dynamic.Resource, module="houston", name="Workspace"):
@@ -122,6 +126,8 @@ def deployment_props(args: TenantAirflowArgs, workspace_id: pulumi.Input[str]) -
         "secret_environment": pulumi.Output.secret(args.secret_environment),
         "dag_deployment": args.dags.as_props(),
         **({"dag_credential": pulumi.Output.secret(args.dag_credential)} if args.dag_credential is not None else {}),
+        **({"placed_in": args.cluster_id} if args.cluster_id is not None else {}),
+        **({"platform_cluster_id": args.platform_cluster_id} if args.platform_cluster_id is not None else {}),
     }
 
 

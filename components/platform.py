@@ -69,6 +69,8 @@ class PlatformArgs:
     sign_in_client_secrets: Mapping[str, pulumi.Output[str]] | None = None
     """Houston's provider key -> the provider's client secret (secret), for Houston's environment; must match
     chart.sign_in's providers with a client secret"""
+    control_plane_ca: str | None = None
+    """on a data plane: the PEM CA of Houston's certificate, as the Secret chart.plane names (not secret)"""
     deployers: Deployers | None = None
     """the only identities that may change or delete the isolation objects of this platform's tenant
     namespaces (an admission policy refuses everyone else); None leaves those objects to RBAC alone"""
@@ -142,6 +144,15 @@ class AstronomerPlatform(pulumi.ComponentResource):
                 opts=in_namespace("tls-secret"),
             ))
 
+        if args.control_plane_ca and args.chart.plane and args.chart.plane.ca_secret_name:
+            # The chart mounts its cert.pem into its pods (global.privateCaCerts): public, so readable in a review.
+            prerequisites.append(k8s.core.v1.Secret(
+                f"{name}-control-plane-ca",
+                metadata=metadata(args.chart.plane.ca_secret_name),
+                type="Opaque",
+                string_data={"cert.pem": args.control_plane_ca},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            ))
         if args.sign_in_client_secrets:
             prerequisites.append(k8s.core.v1.Secret(
                 f"{name}-sign-in-secret",

@@ -17,6 +17,7 @@ from components.monitoring_specs import MonitoringSpec, monitoring_values
 from components.sign_in_specs import SignInSpec, sign_in_values
 from domain.chart_lines import chart_line
 from domain.dag_deploys import DagMechanism
+from domain.planes import PlaneMode
 
 PULL_SECRET_NAME = "artifactory-pull-secret"
 BOOTSTRAP_SECRET_NAME = "astronomer-bootstrap"
@@ -55,6 +56,18 @@ class DeploymentRegistry:
 
 
 @dataclass(frozen=True)
+class PlaneSpec:
+    """Which part of a split platform a release runs (``global.plane``, chart 1.0 and later)."""
+
+    mode: PlaneMode
+    """unified: Houston and Airflow; control: Houston only; data: Airflow only"""
+    domain_prefix: str = ""
+    """a data plane's DNS label under the base domain (its hosts: <prefix>.<base> and *.<prefix>.<base>)"""
+    ca_secret_name: str | None = None
+    """a data plane's Secret (key cert.pem) with the CA of Houston's certificate, trusted by its pods"""
+
+
+@dataclass(frozen=True)
 class ChartSettings:
     """What the chart values are made of."""
 
@@ -82,6 +95,8 @@ class ChartSettings:
     """identity providers, local and social logins, system roles from IdP groups; None leaves the chart's"""
     dag_mechanisms: frozenset[DagMechanism] = frozenset()
     """the DAG deploy mechanisms the tenants use besides image deploys: exactly these are switched on"""
+    plane: PlaneSpec | None = None
+    """the release's part of a split platform; None: a platform without data planes (the chart's unified)"""
 
     @property
     def chart_line(self) -> str:
@@ -169,6 +184,17 @@ def dag_mechanism_values(line: str, mechanisms: frozenset[DagMechanism]) -> dict
         only = {"dagOnlyDeployment": {"enabled": True}}
         values["global"] = {"deployMechanisms": only} if nested else only
     return values
+
+
+def plane_values(plane: PlaneSpec | None) -> dict[str, Any]:
+    """``global.plane`` and, on a data plane, the CA trust (templates/_helpers.yaml custom_ca_volumes at v1.2.0 and
+    v2.1.0: each listed Secret's cert.pem is mounted into the platform's pods)."""
+    if plane is None:
+        return {}
+    values: dict[str, Any] = {"plane": {"mode": plane.mode, "domainPrefix": plane.domain_prefix}}
+    if plane.ca_secret_name is not None:
+        values["privateCaCerts"] = [plane.ca_secret_name]
+    return {"global": values}
 
 
 def control_plane_id(project: str, stack: str) -> str:
@@ -261,4 +287,5 @@ def platform_values(settings: ChartSettings) -> dict[str, Any]:
     if settings.sign_in is not None:
         values = deep_merge(values, {"astronomer": {"houston": sign_in_values(settings.sign_in, line)}})
     values = deep_merge(values, dag_mechanism_values(line, settings.dag_mechanisms))
+    values = deep_merge(values, plane_values(settings.plane))
     return deep_merge(values, settings.values_overrides)

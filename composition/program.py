@@ -5,10 +5,12 @@ one component's arguments; ``main`` wires them together."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_docker as docker
+import pulumi_kubernetes as k8s
 
 from components.chart_upgrade import CHART_VERSION_OUTPUT, deployed_version_gate
 from components.datakit_image import (
@@ -18,6 +20,7 @@ from components.datakit_image import (
     manager_image_args,
     runtime_image_args,
 )
+from components.houston_clusters import DataPlaneRegistration, PlatformCluster
 from components.houston_resources import HoustonSettings, TenantAirflow, TenantAirflowArgs
 from components.houston_specs import (
     ComponentSize,
@@ -31,8 +34,14 @@ from components.kerberos import KerberosSidecar, KerberosSidecarArgs, VaultLogin
 from components.kerberos_files import Krb5Settings
 from components.kerberos_specs import KerberosTenant, ManagerSettings
 from components.platform import AstronomerPlatform, PlatformArgs, TlsKeyPair
-from components.platform_values import PULL_SECRET_NAME, ChartSettings, DeploymentRegistry, control_plane_id
-from components.provider import kubernetes_provider
+from components.platform_values import (
+    PULL_SECRET_NAME,
+    ChartSettings,
+    DeploymentRegistry,
+    PlaneSpec,
+    control_plane_id,
+)
+from components.provider import PLATFORM_PROVIDER, data_plane_provider_name, kubernetes_provider
 from components.registry import TENANT_PULL_SECRET_NAME, RegistryLogin
 from components.tenant import Tenant, TenantArgs
 from components.tenant_document import shard_documents
@@ -43,10 +52,12 @@ from composition.shard import SHARDS_OUTPUT
 from composition.sign_in import sign_in_spec
 from composition.stack_config import Secrets, load
 from config.dags import TenantDags
+from config.data_planes import DataPlaneConfig
 from config.sign_in import HOUSTON_KEYS
 from config.sizing import quota_ceiling
 from config.stack import StackConfig
-from config.tenant import PodResources
+from config.tenant import PodResources, TenantConfig
+from domain.planes import CONTROL_PLANE_CA_SECRET, metadata_url
 
 
 def images(config: StackConfig, registry: RegistryLogin,
@@ -74,9 +85,18 @@ def _port(host_port: str, default: int) -> int:
     return int(port) if host and port.isdigit() else default
 
 
-def api_server_egress(config: StackConfig) -> EgressAllow:
+def api_server_egress(config: StackConfig, plane: DataPlaneConfig | None = None) -> EgressAllow:
+    """The API server of the cluster a pod runs on: the platform's, or its data plane's."""
+    if plane is not None:
+        return EgressAllow(plane.api_server_cidrs, [("TCP", plane.api_server_port)])
     egress = config.tenancy.egress
     return EgressAllow(egress.api_server_cidrs, [("TCP", egress.api_server_port)])
+
+
+def on_cluster(config: StackConfig, plane: DataPlaneConfig | None) -> list[TenantConfig]:
+    """The tenants that run on a data plane's cluster, or (None) on the platform's."""
+    name = plane.name if plane else None
+    return [t for t in config.tenants if t.data_plane == name]
 
 
 def kdc_egress(config: StackConfig) -> EgressAllow:
@@ -95,11 +115,11 @@ def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, Data
     """Each tenant's namespace, isolation, quota, roles, pull Secret and ticket cache. A tenant with a shard
     keeps only its namespace and pull Secret here; its shard stack declares the rest."""
     platform, tenancy = config.platform, config.tenancy
+    planes = {plane.name: plane for plane in config.data_planes}
     # What a deployment's pods reach outside the namespace and the platform's (docs/design.md, "Network"):
-    # the API server (schedulers and workers launch pods), the KDCs and the metadata database. Never the
-    # vault: only the ticket manager holds keytabs.
+    # the API server of their cluster (schedulers and workers launch pods), the KDCs and the metadata database.
+    # Never the vault: only the ticket manager holds keytabs.
     shared_egress = [
-        api_server_egress(config),
         kdc_egress(config),
         EgressAllow(tenancy.egress.database_cidrs, [("TCP", tenancy.egress.database_port)]),
     ]
@@ -107,7 +127,8 @@ def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, Data
         namespace=t.namespace_name, environment=config.environment, platform_release=platform.release_name,
         platform_namespace=platform.namespace, pod_security=tenancy.pod_security,
         protect_namespace=tenancy.protect_namespaces,
-        egress=shared_egress + [EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress],
+        egress=[api_server_egress(config, planes.get(t.data_plane or "")), *shared_egress,
+                *(EgressAllow(r.cidrs, [(r.protocol, p) for p in r.ports]) for r in t.egress)],
         quota=QuotaCeiling(**(t.quota.model_dump() if t.quota else quota_ceiling(t.deployment.shares(t.max_workers)))),
         role_groups={"admin": t.admin_groups, "edit": t.edit_groups, "view": t.view_groups},
         krb5=krb5, cache_mount_path=config.kerberos.cache_mount_path,
@@ -117,49 +138,84 @@ def tenants_args(config: StackConfig, krb5: Krb5Settings, images: dict[str, Data
     ) for t in config.tenants}
 
 
+def chart_settings(config: StackConfig, secrets: Secrets, tenants: list[TenantConfig],
+                   plane: PlaneSpec | None) -> ChartSettings:
+    """The chart values' inputs for one release: its cluster's tenants as the pool; Houston's settings (monitoring,
+    sign-in) only where Houston runs."""
+    platform, artifactory = config.platform, config.artifactory
+    houston_here = plane is None or plane.mode != "data"
+    return ChartSettings(
+        chart_version=platform.chart_version, image_repository=artifactory.repository("certified"),
+        helm_repo_url=artifactory.helm_repo_url, base_domain=platform.base_domain,
+        tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in tenants],
+        control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
+        values_overrides=platform.values_overrides,
+        monitoring=monitoring_spec(config) if houston_here else None,
+        sign_in=sign_in_spec(config, secrets.sign_in_client_secrets) if houston_here else None,
+        dag_mechanisms=frozenset(t.dags.deploy for t in tenants if t.dags.deploy != "image"),
+        deployment_registry=DeploymentRegistry(artifactory.repository("certified"),
+                                               artifactory.repository("deployments"), TENANT_PULL_SECRET_NAME),
+        plane=plane)
+
+
 def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin,
                   tenants: dict[str, Tenant]) -> PlatformArgs:
-    """The platform chart's release and what it needs first, after every tenant namespace."""
+    """The platform chart's release and what it needs first, after every tenant namespace on its cluster. With data
+    planes it is the control plane (unified: it runs the tenants without a data plane too)."""
     platform, tenancy = config.platform, config.tenancy
+    here = on_cluster(config, None)
     tls = TlsKeyPair(secrets.tls_certificate, secrets.tls_key) if secrets.tls_certificate and secrets.tls_key else None
     return PlatformArgs(
         environment=config.environment, namespace=platform.namespace, release_name=platform.release_name,
-        chart=ChartSettings(
-            chart_version=platform.chart_version, image_repository=config.artifactory.repository("certified"),
-            helm_repo_url=config.artifactory.helm_repo_url, base_domain=platform.base_domain,
-            tls_secret_name=platform.tls_secret_name, pool_namespaces=[t.namespace_name for t in config.tenants],
-            control_plane_id=control_plane_id(pulumi.get_project(), pulumi.get_stack()),
-            values_overrides=platform.values_overrides, monitoring=monitoring_spec(config),
-            sign_in=sign_in_spec(config, secrets.sign_in_client_secrets),
-            dag_mechanisms=frozenset(t.dags.deploy for t in config.tenants if t.dags.deploy != "image"),
-            deployment_registry=DeploymentRegistry(config.artifactory.repository("certified"),
-                                                   config.artifactory.repository("deployments"),
-                                                   TENANT_PULL_SECRET_NAME)),
+        chart=chart_settings(config, secrets, here, PlaneSpec(platform.plane_mode) if config.data_planes else None),
         chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection, tls=tls,
         pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
         # A downgrade of the chart line fails here, before the release; a change of line prints its guide.
-        wait_for=[*tenants.values(), deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
+        wait_for=[*(tenants[t.name] for t in here),
+                  deployed_version_gate(platform.chart_version, platform.allow_downgrade_from)],
         keep_legacy_urns=True, receiver_credentials=secrets.receiver_credentials,
         sign_in_client_secrets={HOUSTON_KEYS[kind]: secret for kind, secret in secrets.sign_in_client_secrets.items()},
         deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
     )
 
 
+def data_plane_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin, plane: DataPlaneConfig,
+                    tenants: dict[str, Tenant], control_plane: AstronomerPlatform) -> PlatformArgs:
+    """A data plane's release of the chart, in the platform's namespace and release name on its own cluster, after
+    the control plane (its install hook reads Houston's signing keys) and its cluster's tenant namespaces."""
+    platform, tenancy = config.platform, config.tenancy
+    here = on_cluster(config, plane)
+    ca_secret = CONTROL_PLANE_CA_SECRET if plane.control_plane_ca else None
+    return PlatformArgs(
+        environment=config.environment, namespace=platform.namespace, release_name=platform.release_name,
+        chart=chart_settings(config, secrets, here, PlaneSpec("data", plane.domain_prefix, ca_secret)),
+        chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection,
+        tls=None, pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
+        wait_for=[*(tenants[t.name] for t in here), control_plane],
+        deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
+        control_plane_ca=plane.control_plane_ca,
+    )
+
+
 def ticket_manager_args(config: StackConfig, secrets: Secrets, krb5: Krb5Settings, manager_image: pulumi.Input[str],
-                        namespace: pulumi.Output[str], tenants: dict[str, Tenant]) -> KerberosSidecarArgs:
-    """The ticket manager in the platform namespace, writing every tenant's cache."""
+                        namespace: pulumi.Output[str], tenants: dict[str, Tenant],
+                        plane: DataPlaneConfig | None = None) -> KerberosSidecarArgs:
+    """The ticket manager in the platform namespace of one cluster, writing the caches of that cluster's tenants
+    (keytabs never cross clusters)."""
     kerberos = config.kerberos
+    here = on_cluster(config, plane)
     return KerberosSidecarArgs(
         namespace=namespace, environment=config.environment,
         manager=ManagerSettings(manager_image, PULL_SECRET_NAME,
                                 kerberos.replicas, kerberos.renew_interval_seconds, kerberos.ticket_lifetime_seconds),
         krb5=krb5, vault=VaultLogin(kerberos.delinea.url, kerberos.delinea.username, secrets.delinea_password),
         tenants=[KerberosTenant(t.name, t.namespace_name, t.kerberos.principal, t.kerberos.keytab_secret_id)
-                 for t in config.tenants],
-        tenant_namespaces={name: tenant.namespace_name for name, tenant in tenants.items()},
-        tenant_namespace_resources={name: tenant.namespace for name, tenant in tenants.items() if tenant.namespace},
-        egress=[api_server_egress(config), kdc_egress(config), vault_egress(config)],
-        keep_legacy_urns=True,
+                 for t in here],
+        tenant_namespaces={t.name: tenants[t.name].namespace_name for t in here},
+        tenant_namespace_resources={t.name: resource for t in here
+                                    if (resource := tenants[t.name].namespace) is not None},
+        egress=[api_server_egress(config, plane), kdc_egress(config), vault_egress(config)],
+        keep_legacy_urns=plane is None,
     )
 
 
@@ -174,15 +230,24 @@ def dag_deployment_spec(dags: TenantDags) -> DagDeploymentSpec:
         git.https_username) if git else None)
 
 
-def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, DatakitImage],
-                 tenants: dict[str, Tenant]) -> dict[str, TenantAirflowArgs]:
+def houston_settings(config: StackConfig, secrets: Secrets) -> HoustonSettings | None:
+    """Houston's endpoint, key and timeouts; None without a key (a stack without tenants or data planes)."""
+    if secrets.houston_api_key is None:
+        return None
+    timeouts = config.houston.timeouts
+    return HoustonSettings(config.houston_url, secrets.houston_api_key, timeouts.deploy_seconds,
+                           timeouts.delete_seconds, timeouts.poll_interval_seconds)
+
+
+def airflow_args(config: StackConfig, houston: HoustonSettings | None, images: dict[str, DatakitImage],
+                 tenants: dict[str, Tenant], secrets: Secrets,
+                 clusters: Mapping[str | None, pulumi.Output[str]]) -> dict[str, TenantAirflowArgs]:
     """Each tenant's Houston workspace and Airflow deployment (sharded tenants' too: Houston belongs to
-    the platform stack)."""
+    the platform stack), in its cluster (``clusters``: data plane name, or None for the platform's own, -> Houston's
+    cluster id; empty on a platform without data planes)."""
     args: dict[str, TenantAirflowArgs] = {}
-    if secrets.houston_api_key is None:  # no tenants
+    if houston is None:
         return args
-    houston = HoustonSettings(config.houston_url, secrets.houston_api_key, config.houston.timeouts.deploy_seconds,
-                              config.houston.timeouts.delete_seconds, config.houston.timeouts.poll_interval_seconds)
     for t in config.tenants:
         deployment = t.deployment
         environment = deployment_environment(
@@ -203,8 +268,40 @@ def airflow_args(config: StackConfig, secrets: Secrets, images: dict[str, Dataki
             environment=environment.plain, secret_environment=environment.secret,
             dags=dag_deployment_spec(t.dags), dag_credential=secrets.dag_credentials.get(t.name),
             protect=config.tenancy.protect_namespaces,
+            cluster_id=clusters[t.data_plane] if t.data_plane else None,
+            platform_cluster_id=None if t.data_plane else clusters.get(None),
         )
     return args
+
+
+def data_planes(config: StackConfig, secrets: Secrets, registry: RegistryLogin, krb5: Krb5Settings,
+                manager_image: pulumi.Input[str], tenants: dict[str, Tenant], control_plane: AstronomerPlatform,
+                providers: Mapping[str, k8s.Provider],
+                houston: HoustonSettings | None) -> dict[str | None, pulumi.Output[str]]:
+    """Each data plane's release and ticket manager on its cluster, registered with Houston; Houston's cluster id of
+    each data plane, and of the platform's own cluster when it runs tenants (None key)."""
+    clusters: dict[str | None, pulumi.Output[str]] = {}
+    if not config.data_planes or houston is None:
+        return clusters
+    after_houston = pulumi.ResourceOptions(depends_on=[control_plane])
+    registered_after: list[pulumi.Resource] = [control_plane]
+    if config.platform.plane_mode == "unified":
+        # Recorded while Houston's own cluster is its only one; every registration follows.
+        own = PlatformCluster("platform-cluster", houston, opts=after_houston)
+        clusters[None] = own.id
+        registered_after.append(own)
+    for plane in config.data_planes:
+        opts = pulumi.ResourceOptions(providers=[providers[plane.name]])
+        release = AstronomerPlatform(f"dataplane-{plane.name}", data_plane_args(
+            config, secrets, registry, plane, tenants, control_plane), opts=opts)
+        KerberosSidecar(f"kerberos-{plane.name}", ticket_manager_args(
+            config, secrets, krb5, manager_image, release.namespace_name, tenants, plane), opts=opts)
+        url = metadata_url(plane.domain_prefix, config.platform.base_domain)
+        registration = DataPlaneRegistration(
+            f"dataplane-{plane.name}", houston, plane.name, url,
+            opts=pulumi.ResourceOptions(depends_on=[*registered_after, release]))
+        clusters[plane.name] = registration.id
+    return clusters
 
 
 def main() -> None:
@@ -213,8 +310,11 @@ def main() -> None:
     registry = RegistryLogin(artifactory.host, artifactory.username, secrets.artifactory_password)
     krb5 = Krb5Settings(kerberos.realm, tuple(kerberos.kdcs), kerberos.ticket_lifetime_seconds)
 
-    kubernetes = kubernetes_provider("kubernetes", config.kubernetes.context, config.kubernetes.kubeconfig)
+    kubernetes = kubernetes_provider(PLATFORM_PROVIDER, config.kubernetes.context, config.kubernetes.kubeconfig)
     k8s_opts = pulumi.ResourceOptions(providers=[kubernetes])
+    # Each data plane's cluster through a provider of its own.
+    providers = {plane.name: kubernetes_provider(data_plane_provider_name(plane.name), plane.kubernetes.context,
+                                                 plane.kubernetes.kubeconfig) for plane in config.data_planes}
     # Images are built only with images.build; the Docker provider is explicit like the Kubernetes one.
     docker_opts = pulumi.ResourceOptions(providers=[docker.Provider("docker")]) if config.images.build else None
 
@@ -224,14 +324,17 @@ def main() -> None:
     pull_login = (RegistryLogin(artifactory.host, artifactory.pull_username, secrets.artifactory_pull_password)
                   if artifactory.pull_username and secrets.artifactory_pull_password else None)
     tenant_arguments = tenants_args(config, krb5, built, pull_login)
-    tenants = {name: Tenant(name, args, opts=k8s_opts) for name, args in tenant_arguments.items()}
+    tenants = {t.name: Tenant(t.name, tenant_arguments[t.name], opts=pulumi.ResourceOptions(
+        providers=[providers[t.data_plane] if t.data_plane else kubernetes])) for t in config.tenants}
     astronomer = AstronomerPlatform("astronomer", platform_args(config, secrets, registry, tenants), opts=k8s_opts)
     KerberosSidecar("kerberos", ticket_manager_args(config, secrets, krb5, manager_image, astronomer.namespace_name,
                                                     tenants), opts=k8s_opts)
+    houston = houston_settings(config, secrets)
+    clusters = data_planes(config, secrets, registry, krb5, manager_image, tenants, astronomer, providers, houston)
     # Each tenant's workspace and deployment once Houston is up and its pool holds the namespace; deleted
     # before the platform.
     airflows = {name: TenantAirflow(name, args, opts=pulumi.ResourceOptions(depends_on=[astronomer]))
-                for name, args in airflow_args(config, secrets, built, tenants).items()}
+                for name, args in airflow_args(config, houston, built, tenants, secrets, clusters).items()}
 
     pulumi.export("platformNamespace", astronomer.namespace_name)
     pulumi.export("houstonUrl", astronomer.houston_url)
@@ -242,5 +345,10 @@ def main() -> None:
     pulumi.export("airflowDeployments", {
         name: {"workspaceId": airflow.workspace_id, "deploymentId": airflow.deployment_id,
                "releaseName": airflow.release_name} for name, airflow in airflows.items()})
+    if config.data_planes:
+        pulumi.export("dataPlanes", {plane.name: {
+            "clusterId": clusters.get(plane.name), "metadataUrl": metadata_url(plane.domain_prefix,
+                                                                                config.platform.base_domain),
+            "tenants": [t.name for t in on_cluster(config, plane)]} for plane in config.data_planes})
     # What each tenant shard stack reads (docs/large-stacks.md).
     pulumi.export(SHARDS_OUTPUT, shard_documents(tenant_arguments, {t.name: t.shard for t in config.tenants}))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from config.base import Issue
 from config.dags import line_issues as dag_line_issues
+from config.data_planes import placement_issues, unknown_plane
 from config.sign_in import PROD, line_issues
 from config.tenancy import anywhere
 from domain.address_reach import reaches_everywhere
@@ -197,3 +198,43 @@ def dag_mechanisms(stack: StackConfig) -> Iterator[Issue]:
         if environment == PROD and dags.git_sync is not None and dags.git_sync.rev is None:
             yield Issue(f"tenants[{index}].dags.gitSync.rev", "is required in prod: without it every merge to the "
                         "branch goes live in prod, with no release and no reviewer; set it to the release's tag")
+
+
+# Values the program derives from dataPlanes and platform.planeMode: an override would split the planes behind
+# the config's back.
+PLANE_VALUES = ("global.plane", "global.baseDomain")
+
+
+def data_planes(stack: StackConfig) -> Iterator[Issue]:
+    """Data planes need chart 1.0 or later; each tenant's data plane exists; a control-only platform places
+    every tenant; the plane values are the program's."""
+    planes, line = known(stack, "data_planes"), known(stack, "platform.chart_line")
+    mode, overrides = known(stack, "platform.plane_mode"), known(stack, "platform.values_overrides")
+    if planes is UNKNOWN:
+        return
+    if overrides is not UNKNOWN:
+        for path in PLANE_VALUES if planes else PLANE_VALUES[:1]:
+            if value_at(overrides, path) is not UNSET:
+                yield Issue(f"platform.valuesOverrides.{path}", "is set by the program from dataPlanes and "
+                            "platform.planeMode (one base domain for every plane); remove it")
+    if planes and line == "0.37":
+        yield Issue("dataPlanes", "needs chart 1.0 or later: chart line 0.37 has no control and data planes "
+                    "(global.plane.mode); upgrade platform.chartVersion first, or remove dataPlanes")
+    if mode == "control" and not planes:
+        yield Issue("platform.planeMode", "is control, but dataPlanes is empty: no cluster would run Airflow; "
+                    "add a data plane or use unified")
+    platform_kubernetes = known(stack, "kubernetes")
+    if platform_kubernetes is not UNKNOWN:
+        yield from placement_issues(planes, platform_kubernetes)
+    for index, (plane, shard) in tenants_with(stack, "data_plane", "shard"):
+        if plane is None:
+            if mode == "control" and planes:
+                yield Issue(f"tenants[{index}].dataPlane", "is required: platform.planeMode is control, so the "
+                            "platform's cluster runs no Airflow; name one of dataPlanes")
+            continue
+        problem = unknown_plane(plane, planes)
+        if problem:
+            yield Issue(f"tenants[{index}].dataPlane", problem)
+        elif shard is not None:
+            yield Issue(f"tenants[{index}].shard", "is not offered for a tenant on a data plane: a shard stack "
+                        "declares its objects on the platform's cluster; remove shard or dataPlane")

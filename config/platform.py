@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import Field, StrictBool
@@ -70,6 +70,9 @@ class PlatformConfig(Model):
     """Pod Security labels of the platform namespace"""
     protect_namespace: StrictBool = False
     """refuse to delete the platform namespace"""
+    plane_mode: Literal["unified", "control"] = "unified"
+    """what the platform's cluster runs with dataPlanes: unified (Houston and the tenants without a data plane)
+    or control (Houston only; every tenant on a data plane)"""
     values_overrides: dict[str, Any] = Field(default_factory=dict)
     """chart values deep-merged last (cannot disable the network policies or the private registry, or point an
     image elsewhere)"""

@@ -11,6 +11,7 @@ from config import cross_checks
 from config.artifactory import ArtifactoryConfig, DatakitConfig, ImagesConfig
 from config.base import Issue, Model, rule
 from config.cluster import KubernetesConfig
+from config.data_planes import DataPlaneConfig
 from config.houston import HoustonConfig
 from config.kerberos import KerberosConfig
 from config.monitoring import MonitoringConfig
@@ -50,6 +51,10 @@ class StackConfig(Model):
     sign_in: SignInConfig | None = None
     """the platform's identity providers and system roles from IdP groups (required in prod; default elsewhere:
     the chart's sign-in)"""
+
+    data_planes: list[DataPlaneConfig] = Field(default_factory=list[DataPlaneConfig])
+    """clusters that run tenants for this platform's control plane (chart 1.0 and later); default: none, the
+    platform's one cluster runs everything"""
 
     @property
     def houston_url(self) -> str:
@@ -130,6 +135,10 @@ class StackConfig(Model):
     @rule
     def _sign_in(self) -> Iterator[Issue]:
         yield from cross_checks.sign_in(self)
+
+    @rule
+    def _data_planes(self) -> Iterator[Issue]:
+        yield from cross_checks.data_planes(self)
 
     @rule
     def _dag_mechanisms(self) -> Iterator[Issue]:

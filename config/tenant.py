@@ -263,6 +263,9 @@ class TenantConfig(Model):
     shard: Rfc1123Label | None = None
     """tenant stack (project astronomer-tenant-shard) declaring this tenant's objects, one of tenancy.shards; its
     namespace stays here"""
+    data_plane: Rfc1123Label | None = None
+    """the data plane (a name under dataPlanes) whose cluster runs the tenant; default: the platform's cluster.
+    A change moves the tenant: its deployment is replaced and its Airflow metadata does not move"""
     alerts: TenantAlerts | None = None
     """where the alerts of the tenant's deployment go (with monitoring: required unless
     monitoring.defaultTenantReceiver is set)"""

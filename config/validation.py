@@ -10,7 +10,7 @@ from typing import Any
 from config.errors import ConfigError, Problem, key_names
 from config.plain_values import secrets_in_values
 from config.rule_walk import check
-from config.secrets import OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, TENANT_SECRETS
+from config.secrets import HOUSTON_API_KEY, OPTIONAL_SECRETS, REQUIRED_SECRETS, SECRET_KEYS, TENANT_SECRETS
 from config.stack import StackConfig
 
 PROJECT = "astronomer-platform"
@@ -36,6 +36,9 @@ def validate(
         for key in sorted(secure_keys - set(SECRET_KEYS))
     ]
     problems += _secret_problems(secrets_present, has_tenants=bool(raw.get("tenants")))
+    if raw.get("dataPlanes") and not raw.get("tenants") and HOUSTON_API_KEY not in secrets_present:
+        problems.append(Problem(HOUSTON_API_KEY, "is required with dataPlanes (each is registered with Houston): "
+                                f"set it with `pulumi config set --secret {HOUSTON_API_KEY}`"))
     stack, found = check(StackConfig, raw)
     problems += found
     problems += secrets_in_values(raw)

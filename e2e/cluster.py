@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -71,20 +72,27 @@ _CLIENTS = {
 }
 
 
+_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+_SIGNED = ("-CA", "ca.crt", "-CAkey", "ca.key", "-days", "2", "-addext", "basicConstraints=critical,CA:FALSE")
+
+
+def _serving_certificate(pki: Path, name: str, names: str) -> None:
+    """An API server's serving certificate for ``names`` (subjectAltName form), signed by the CA in ``pki``."""
+    _openssl("req", "-x509", *_KEY, *_SIGNED, "-keyout", f"{name}.key", "-out", f"{name}.crt",
+             "-subj", "/CN=kube-apiserver", "-addext", "extendedKeyUsage=serverAuth",
+             "-addext", f"subjectAltName={names}", cwd=pki)
+
+
 def _certificates(pki: Path) -> None:
     """A CA, the API server's serving certificate, the client certificates and the SA key pair."""
     pki.mkdir()
-    key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+    _openssl("req", "-x509", *_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
              "-subj", "/CN=e2e-ca", "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=pki)
-    signed = ("-CA", "ca.crt", "-CAkey", "ca.key", "-days", "2", "-addext", "basicConstraints=critical,CA:FALSE")
-    names = f"IP:{SERVICES.api_server},IP:{API_SERVICE_IP},DNS:kubernetes.default.svc,DNS:kubernetes.default"
-    _openssl("req", "-x509", *key, *signed, "-keyout", "apiserver.key", "-out", "apiserver.crt",
-             "-subj", "/CN=kube-apiserver", "-addext", "extendedKeyUsage=serverAuth",
-             "-addext", f"subjectAltName={names}", cwd=pki)
+    _serving_certificate(pki, "apiserver",
+                         f"IP:{SERVICES.api_server},IP:{API_SERVICE_IP},DNS:kubernetes.default.svc,DNS:kubernetes.default")
     for name, subject in _CLIENTS.items():
-        _openssl("req", "-x509", *key, *signed, "-keyout", f"{name}.key", "-out", f"{name}.crt",
+        _openssl("req", "-x509", *_KEY, *_SIGNED, "-keyout", f"{name}.key", "-out", f"{name}.crt",
                  "-subj", subject, "-addext", "extendedKeyUsage=clientAuth", cwd=pki)
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", "sa.key", cwd=pki)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
@@ -163,6 +171,79 @@ def _wait_ready(server: str, pki: Path, processes: Processes, timeout: float = 1
         time.sleep(0.5)
 
 
+def _etcd(processes: Processes, tools: Mapping[str, Path], workdir: Path, prefix: list[str], client_port: int,
+          peer_port: int) -> str:
+    """etcd on a loopback (the services namespace's with ``prefix``); its client URL."""
+    client_url, peer_url = f"http://127.0.0.1:{client_port}", f"http://127.0.0.1:{peer_port}"
+    processes.start("etcd", [
+        *prefix, str(tools["etcd"]), "--name=e2e", f"--data-dir={workdir / 'etcd'}",
+        f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
+        f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
+        f"--initial-cluster=e2e={peer_url}",
+    ])
+    return client_url
+
+
+def _api_server(processes: Processes, tools: Mapping[str, Path], workdir: Path, pki: Path, prefix: list[str],
+                etcd_url: str, address: str, port: int, serving: str) -> str:
+    """kube-apiserver with ``serving``.crt/.key as its certificate; its URL once ready."""
+    server = f"https://{address}:{port}"
+    processes.start("kube-apiserver", [
+        *prefix, str(tools["kube-apiserver"]),
+        f"--etcd-servers={etcd_url}",
+        f"--bind-address={address}", f"--advertise-address={address}",
+        f"--secure-port={port}",
+        f"--tls-cert-file={pki / f'{serving}.crt'}", f"--tls-private-key-file={pki / f'{serving}.key'}",
+        f"--client-ca-file={pki / 'ca.crt'}",
+        f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+        "--kubelet-preferred-address-types=InternalIP",
+        "--authorization-mode=Node,RBAC",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-account-key-file={pki / 'sa.pub'}",
+        f"--service-account-signing-key-file={pki / 'sa.key'}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        f"--cert-dir={workdir / 'apiserver-certs'}",
+        "--profiling=false",
+    ])
+    _wait_ready(server, pki, processes)
+    return server
+
+
+def _controller_manager(processes: Processes, tools: Mapping[str, Path], workdir: Path, pki: Path,
+                        server: str) -> None:
+    kubeconfig = workdir / "controller-manager.kubeconfig"
+    _kubeconfig(kubeconfig, server, pki, "controller-manager")
+    processes.start("kube-controller-manager", [
+        str(tools["kube-controller-manager"]),
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+        "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+        f"--cert-dir={workdir / 'controller-manager-certs'}",
+        "--leader-elect=false",
+        "--use-service-account-credentials=true",
+        f"--service-account-private-key-file={pki / 'sa.key'}",
+        f"--root-ca-file={pki / 'ca.crt'}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--allocate-node-cidrs=true", f"--cluster-cidr={POD_CIDR}", "--node-cidr-mask-size=24",
+    ])
+
+
+@contextlib.contextmanager
+def _running(workdir: Path, processes: Processes) -> Iterator[None]:
+    """Print the logs of a failed start or run; stop every process and remove ``workdir`` on exit."""
+    try:
+        yield
+        processes.check_alive()
+    except BaseException:
+        for name, _ in processes.running:
+            print(f"--- last lines of {name}.log ---\n{processes.tail(name)}", flush=True)
+        raise
+    finally:
+        processes.stop()
+        subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=False)
+
+
 @contextlib.contextmanager
 def control_plane(tools: Mapping[str, Path], network: Network) -> Iterator[Cluster]:
     """Start etcd and the control plane in a temporary directory; stop and remove all on exit."""
@@ -171,51 +252,13 @@ def control_plane(tools: Mapping[str, Path], network: Network) -> Iterator[Clust
     logs.mkdir()
     processes = Processes(logs)
     in_services = network.exec_prefix()
-    try:
+    with _running(workdir, processes):
         _certificates(pki)
         # etcd on the services namespace's own loopback: only the API server beside it reaches it.
-        client_url, peer_url = "http://127.0.0.1:2379", "http://127.0.0.1:2380"
-        processes.start("etcd", [
-            *in_services, str(tools["etcd"]), "--name=e2e", f"--data-dir={workdir / 'etcd'}",
-            f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=e2e={peer_url}",
-        ])
-        server = f"https://{SERVICES.api_server}:{API_SERVER_PORT}"
-        processes.start("kube-apiserver", [
-            *in_services, str(tools["kube-apiserver"]),
-            f"--etcd-servers={client_url}",
-            f"--bind-address={SERVICES.api_server}", f"--advertise-address={SERVICES.api_server}",
-            f"--secure-port={API_SERVER_PORT}",
-            f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
-            f"--client-ca-file={pki / 'ca.crt'}",
-            f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
-            f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
-            "--kubelet-preferred-address-types=InternalIP",
-            "--authorization-mode=Node,RBAC",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-account-key-file={pki / 'sa.pub'}",
-            f"--service-account-signing-key-file={pki / 'sa.key'}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            f"--cert-dir={workdir / 'apiserver-certs'}",
-            "--profiling=false",
-        ])
-        _wait_ready(server, pki, processes)
-        cm_kubeconfig = workdir / "controller-manager.kubeconfig"
-        _kubeconfig(cm_kubeconfig, server, pki, "controller-manager")
-        processes.start("kube-controller-manager", [
-            str(tools["kube-controller-manager"]),
-            f"--kubeconfig={cm_kubeconfig}",
-            f"--authentication-kubeconfig={cm_kubeconfig}", f"--authorization-kubeconfig={cm_kubeconfig}",
-            "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
-            f"--cert-dir={workdir / 'controller-manager-certs'}",
-            "--leader-elect=false",
-            "--use-service-account-credentials=true",
-            f"--service-account-private-key-file={pki / 'sa.key'}",
-            f"--root-ca-file={pki / 'ca.crt'}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--allocate-node-cidrs=true", f"--cluster-cidr={POD_CIDR}", "--node-cidr-mask-size=24",
-        ])
+        etcd = _etcd(processes, tools, workdir, in_services, 2379, 2380)
+        server = _api_server(processes, tools, workdir, pki, in_services, etcd, SERVICES.api_server, API_SERVER_PORT,
+                             "apiserver")
+        _controller_manager(processes, tools, workdir, pki, server)
         scheduler_kubeconfig = workdir / "scheduler.kubeconfig"
         _kubeconfig(scheduler_kubeconfig, server, pki, "scheduler")
         processes.start("kube-scheduler", [
@@ -228,14 +271,27 @@ def control_plane(tools: Mapping[str, Path], network: Network) -> Iterator[Clust
         _kubeconfig(kubeconfig, server, pki, "admin")
         yield Cluster(server=server, kubeconfig=kubeconfig, workdir=workdir, pki=pki, network=network,
                       processes=processes)
-        processes.check_alive()
-    except BaseException:
-        for name, _ in processes.running:
-            print(f"--- last lines of {name}.log ---\n{processes.tail(name)}", flush=True)
-        raise
-    finally:
-        processes.stop()
-        subprocess.run(["rm", "-rf", "--one-file-system", str(workdir)], check=False)
+
+
+@contextlib.contextmanager
+def second_control_plane(tools: Mapping[str, Path], first: Cluster) -> Iterator[Cluster]:
+    """Another cluster's control plane (etcd, kube-apiserver, kube-controller-manager) on this machine's loopback,
+    with no node: a data plane's API server. Its CA and client identities are ``first``'s (one deployer for both,
+    as a platform team's), its serving certificate its own."""
+    workdir = Path(tempfile.mkdtemp(prefix="astronomer-e2e-dataplane-"))
+    pki, logs = workdir / "pki", workdir / "logs"
+    logs.mkdir()
+    processes = Processes(logs)
+    with _running(workdir, processes):
+        shutil.copytree(first.pki, pki)
+        _serving_certificate(pki, "dataplane-apiserver", "IP:127.0.0.1")
+        etcd = _etcd(processes, tools, workdir, [], free_port(), free_port())
+        server = _api_server(processes, tools, workdir, pki, [], etcd, "127.0.0.1", free_port(), "dataplane-apiserver")
+        _controller_manager(processes, tools, workdir, pki, server)
+        kubeconfig = workdir / "admin.kubeconfig"
+        _kubeconfig(kubeconfig, server, pki, "admin")
+        yield Cluster(server=server, kubeconfig=kubeconfig, workdir=workdir, pki=pki, network=first.network,
+                      processes=processes)
 
 
 @contextlib.contextmanager

@@ -18,13 +18,12 @@ from typing import Any
 
 from e2e.program import program
 from e2e.stack import secrets_for
-from offline.render import deploy_order, manifest
+from offline.render import data_plane, deploy_order, manifest
 from stackfile.read import runtime_values
 from standins import mock_engine as engine
 
 
-def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
-    """Manifests of every Kubernetes object ``document`` declares (the Helm release excluded)."""
+def _declared(document: dict[str, Any], secrets: dict[str, str]) -> list[tuple[str | None, dict[str, Any]]]:
     result = subprocess.run(
         [sys.executable, "-m", "e2e.declared"],
         input=json.dumps({"document": document, "secrets": secrets_for(document, secrets)}),
@@ -32,15 +31,28 @@ def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[st
     )
     if result.returncode != 0:
         raise RuntimeError(f"the program failed under the mock engine:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout)
+    return [(plane, declared) for plane, declared in json.loads(result.stdout)]
 
 
-def _render(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
+def manifests(document: dict[str, Any], secrets: dict[str, str]) -> list[dict[str, Any]]:
+    """Manifests of every Kubernetes object ``document`` declares (the Helm release excluded)."""
+    return [declared for _, declared in _declared(document, secrets)]
+
+
+def manifests_by_cluster(document: dict[str, Any], secrets: dict[str, str]) -> dict[str | None, list[dict[str, Any]]]:
+    """The same, by the cluster they go to: a data plane's name, or None for the platform's."""
+    clusters: dict[str | None, list[dict[str, Any]]] = {}
+    for plane, declared in _declared(document, secrets):
+        clusters.setdefault(plane, []).append(declared)
+    return clusters
+
+
+def _render(document: dict[str, Any], secrets: dict[str, str]) -> list[tuple[str | None, dict[str, Any]]]:
     config, secret_keys = runtime_values(document, secrets)
     recording = engine.run(config, secret_keys, stack="e2e", program=program)
     kinds = {r.urn for r in recording.kubernetes_objects()}
     # Secrets in the clear: this API server is the test's own.
-    return [manifest(r, engine.reveal) for r in deploy_order(recording.resources) if r.urn in kinds]
+    return [(data_plane(r), manifest(r, engine.reveal)) for r in deploy_order(recording.resources) if r.urn in kinds]
 
 
 if __name__ == "__main__":

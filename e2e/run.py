@@ -39,7 +39,7 @@ from config.stack import StackConfig
 from devtools import go_tools
 from devtools.cache import PROJECT_CACHE
 from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
-from e2e import declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
+from e2e import data_planes, declared, houston_steps, images, tenant_tasks, ticket_manager, upgrade
 from e2e.cluster import Cluster, control_plane, signals_raise
 from e2e.harness import (
     Api,
@@ -593,6 +593,7 @@ def cluster_steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Clus
         engine_without_provider(report, engine, cluster, "no pulumi-resource-kubernetes (why: at the end)")
     else:
         engine_steps(report, engine, api, cluster, secrets, scales, pushed)
+        data_planes.steps(report, box, api, cluster, secrets)
 
 
 if __name__ == "__main__":

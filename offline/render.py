@@ -28,8 +28,10 @@ from typing import Any, cast
 
 import yaml
 
+from components.houston_clusters import PLATFORM_CLUSTER_TYPE, REGISTRATION_TYPE
 from components.houston_resources import DEPLOYMENT_TYPE, WORKSPACE_TYPE
 from components.monitoring_specs import chart_alertmanager_config, rules_file
+from components.provider import plane_of_provider
 from config.errors import ConfigError, StackFileError
 from devtools.owned import Owner, OwnershipError, claim, replace_folder
 from offline.diff import field_changes
@@ -121,6 +123,18 @@ def _inputs(registration: engine.Registration) -> dict[str, Any]:
     return inputs
 
 
+def data_plane(registration: engine.Registration) -> str | None:
+    """The data plane a resource is declared on (by its provider), or None for the platform's cluster."""
+    provider_urn = registration.provider.rsplit("::", 1)[0]
+    return plane_of_provider(provider_urn.rsplit("::", 1)[-1]) if provider_urn else None
+
+
+def cluster_folder(registration: engine.Registration) -> str:
+    """Where a cluster's files go: the platform's at the top, each data plane's under dataplanes/<name>/."""
+    plane = data_plane(registration)
+    return f"dataplanes/{plane}/" if plane else ""
+
+
 def render_files(recording: engine.Recording, stack: str, placeholders: list[str] | None = None) -> dict[str, str]:
     """Relative path -> file content for everything a render writes."""
     files: dict[str, str] = {"render.json": dump_json({"stack": stack})}
@@ -138,13 +152,14 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
         document = manifest(registration)
         metadata = document.get("metadata", {})
         folder = metadata.get("namespace") or "_cluster"
-        files[f"manifests/{folder}/{document['kind'].lower()}-{metadata['name']}.yaml"] = dump_yaml(document)
+        path = f"manifests/{folder}/{document['kind'].lower()}-{metadata['name']}.yaml"
+        files[cluster_folder(registration) + path] = dump_yaml(document)
     for release in recording.of_type(RELEASE_TYPE):
         inputs = engine.redact(release.inputs)
         name = inputs["name"]
         values = inputs.pop("values", {})
-        files[f"helm/{name}/values.yaml"] = dump_yaml(values)
-        files[f"helm/{name}/release.yaml"] = dump_yaml(inputs)
+        files[f"{cluster_folder(release)}helm/{name}/values.yaml"] = dump_yaml(values)
+        files[f"{cluster_folder(release)}helm/{name}/release.yaml"] = dump_yaml(inputs)
         # With monitoring, the rules and the routing tree as Prometheus and Alertmanager will read them.
         if "additionalAlerts" in values.get("prometheus", {}):
             files["monitoring/rules.yaml"] = dump_yaml(rules_file(values))
@@ -152,7 +167,8 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     for image in recording.of_type(IMAGE_TYPE):
         files[f"images/{image.name}.yaml"] = dump_yaml(engine.redact(image.inputs))
     # Each tenant's Houston workspace and deployment as the provider receives them.
-    for resource in recording.of_type(WORKSPACE_TYPE) + recording.of_type(DEPLOYMENT_TYPE):
+    for resource in (recording.of_type(WORKSPACE_TYPE) + recording.of_type(DEPLOYMENT_TYPE)
+                     + recording.of_type(REGISTRATION_TYPE) + recording.of_type(PLATFORM_CLUSTER_TYPE)):
         files[f"houston/{resource.name}.yaml"] = dump_yaml(_inputs(resource))
     return files
 

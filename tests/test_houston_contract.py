@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from components.houston_documents import BY_LINE, CLUSTERS, LINES, SHARED, document
+from components.houston_documents import BY_LINE, CLUSTER_DOCUMENTS, LINES, SHARED, document
 from standins.houston.schema import schema
 from tests.houston_contract import differences
 
@@ -49,7 +49,7 @@ def test_the_standin_accepts_the_providers_and_the_clis_documents(line: str) -> 
     """The stand-in's schema holds every operation both clients send on the line."""
     ours = [document(op, line) for op in (*SHARED, *BY_LINE)]  # type: ignore[arg-type]
     if line != "0.37":
-        ours.append(CLUSTERS)
+        ours.extend(CLUSTER_DOCUMENTS)
     theirs = [v["document"] for v in VECTORS if v["line"] == line]
     for text in ours + theirs:
         assert validate(schema(line), parse(text)) == [], text  # type: ignore[arg-type]

@@ -143,11 +143,19 @@ input DagDeployment {
 _DAG_DEPLOYMENT_2 = " authType: String httpsUsername: String httpsToken: String gitSyncRepoFetchMode: String"
 
 
+# Data planes, 1.0 on: registerCluster as Astronomer's data-plane tooling declares it (branch kk-plx-263,
+# docs/operator/operator-inheritance/m2-task-1-install-dp.md) and the documented deregisterCluster.
+_CLUSTER_MUTATIONS = """  registerCluster(name: String!, metadataUrl: String!, deploymentsConfigOverride: JSON): Cluster
+  deregisterCluster(id: Uuid!): Cluster
+"""
+
+
 def sdl(line: Line) -> str:
     parts = _LINES[line]
     extra_types = ""
     if line != "0.37":
-        extra_types += "type Cluster { id: Uuid }\ntype PaginatedClusters { clusters: [Cluster] }\n"
+        extra_types += ("type Cluster { id: Uuid name: String baseDomain: String status: String }\n"
+                        "type PaginatedClusters { clusters: [Cluster] }\n")
     if line == "2.x":
         extra_types += "enum AllowedDeploymentModeValues { helm operator }\n"
     extra_types += _DAG_DEPLOYMENT % (_DAG_DEPLOYMENT_2 if line == "2.x" else "")
@@ -157,7 +165,7 @@ def sdl(line: Line) -> str:
         f"type Query {{\n  {parts['query']}\n{_QUERY_SHARED}}}\n"
         f"type Mutation {{\n{_MUTATION_SHARED}"
         f"  upsertDeployment({_UPSERT_ARGUMENTS} {parts['upsert']}): Deployment\n"
-        f"  {parts['mutation']}\n}}\n"
+        f"  {parts['mutation']}\n{_CLUSTER_MUTATIONS if line != '0.37' else ''}}}\n"
     )
 
 

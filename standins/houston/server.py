@@ -14,6 +14,12 @@ the end-to-end run. Behaviour it reproduces:
 - ``updateDeploymentVariables`` replaces the whole list, a secret sent empty keeps its value, and
   secret values read back empty; keys follow Houston's naming rule and reserved list;
 - 1.x and 2.x need ``clusterId`` on create; 0.37's upsert needs ``upsertDeploymentEnabled``;
+- data planes (1.x on): ``registerCluster`` refuses a name or metadata URL already registered and a base domain
+  already held (Astronomer docs, "Register a data plane cluster"; the unique baseDomain column named in
+  Astronomer's data-plane tooling, branch kk-plx-263), and a metadata URL no data plane answers at: it reads
+  what a Commander's ``/metadata`` would report from ``data_planes`` (the data planes the test installed) instead
+  of over the network. ``deregisterCluster`` refuses while a deployment is on the cluster: Astronomer documents
+  that as the prerequisite of a deregistration, and the stand-in is stricter than the documented behaviour;
 - a DAG deployment other than image needs its mechanism switched on in the platform (the CLI offers one only
   under its feature flag); git_sync needs a repository, on 2.x an ``authType`` (HTTPS_PAT with its token),
   before 2.x an SSH key only with the host's known_hosts line; the credential is write-only.
@@ -83,6 +89,27 @@ class Deployment:
         }
 
 
+@dataclass(frozen=True)
+class DataPlaneMetadata:
+    """What a data plane's Commander reports at <metadata URL>/metadata, as far as the stand-in uses it."""
+
+    base_domain: str
+    pool: tuple[str, ...]
+    """the data plane's pool namespaces"""
+
+
+@dataclass
+class Cluster:
+    id: str
+    name: str
+    metadata_url: str
+    base_domain: str
+    pool: tuple[str, ...]
+
+    def data(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "baseDomain": self.base_domain, "status": "ACTIVE"}
+
+
 @dataclass
 class HoustonState:
     """Everything the stand-in holds; tests may read and change it (out-of-band changes)."""
@@ -100,6 +127,11 @@ class HoustonState:
     stuck: set[str] = field(default_factory=set[str])
     """release names that never become healthy"""
     cluster_id: str = field(default_factory=new_id)
+    """the cluster Houston makes for itself in unified mode, which holds ``pool``"""
+    data_planes: dict[str, DataPlaneMetadata] = field(default_factory=dict[str, DataPlaneMetadata])
+    """metadata URL -> what the data plane there reports"""
+    registered: dict[str, Cluster] = field(default_factory=dict[str, Cluster])
+    """registered data planes by id"""
     workspaces: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
     bindings: dict[tuple[str, str], str] = field(default_factory=dict[tuple[str, str], str])
     """(workspace id, team id) -> role"""
@@ -141,6 +173,7 @@ class Resolvers:
             "createDeployment": s.create_deployment, "upsertDeployment": s.upsert_deployment,
             "updateDeployment": s.update_deployment, "updateDeploymentImage": s.update_image,
             "deleteDeployment": s.delete_deployment, "updateDeploymentVariables": s.update_variables,
+            "registerCluster": s.register_cluster, "deregisterCluster": s.deregister_cluster,
         }
         return fields
 
@@ -154,15 +187,48 @@ class Resolvers:
                 "hardDeleteDeployment": True, "triggererEnabled": True, "configureDagDeployment": bool(mechanisms),
                 "featureFlags": flags}
 
+    def _pool(self, cluster_id: str | None) -> tuple[str, ...]:
+        if cluster_id is None or cluster_id == self.state.cluster_id:
+            return tuple(self.state.pool)
+        cluster = self.state.registered.get(cluster_id)
+        return cluster.pool if cluster else _fail(f"Cluster {cluster_id} not found")
+
     def available_namespaces(self, _info: Any, clusterId: str | None = None) -> list[dict[str, str]]:  # noqa: N803
-        if clusterId is not None and clusterId != self.state.cluster_id:
-            _fail(f"Cluster {clusterId} not found")
+        pool = self._pool(clusterId)
+        cluster = clusterId or self.state.cluster_id
         # Soft-deleted deployments keep their namespace until the 14-day cron: only a hard delete frees it.
-        used = {d.namespace for d in self.state.deployments.values()}
-        return [{"name": name} for name in self.state.pool if name not in used]
+        used = {d.namespace for d in self.state.deployments.values() if (d.cluster_id or self.state.cluster_id)
+                == cluster}
+        return [{"name": name} for name in pool if name not in used]
 
     def clusters(self, _info: Any) -> dict[str, Any]:
-        return {"clusters": [{"id": self.state.cluster_id}]}
+        own = {"id": self.state.cluster_id, "name": "default", "baseDomain": "", "status": "ACTIVE"}
+        return {"clusters": [own, *(c.data() for c in self.state.registered.values())]}
+
+    def register_cluster(self, _info: Any, name: str, metadataUrl: str,  # noqa: N803
+                         deploymentsConfigOverride: Any = None) -> dict[str, Any]:  # noqa: N803
+        name, url = name.strip(), metadataUrl.rstrip("/")
+        if not name:
+            _fail("name is required")
+        registered = self.state.registered.values()
+        if any(c.name == name for c in registered):
+            _fail(f"A cluster named {name} already exists")
+        if any(c.metadata_url == url for c in registered):
+            _fail(f"A cluster with metadataUrl {url} already exists")
+        metadata = self.state.data_planes.get(url) or _fail(f"Failed to fetch cluster metadata from {url}/metadata")
+        if any(c.base_domain == metadata.base_domain for c in registered):
+            _fail("A cluster with this base domain already exists")
+        cluster = Cluster(new_id(), name, url, metadata.base_domain, metadata.pool)
+        self.state.registered[cluster.id] = cluster
+        return cluster.data()
+
+    def deregister_cluster(self, _info: Any, id: str) -> dict[str, Any]:  # noqa: A002 (the mutation's argument)
+        cluster = self.state.registered.get(id) or _fail(f"Cluster {id} not found")
+        on_it = sorted(d.label for d in self.state.deployments.values() if d.cluster_id == id)
+        if on_it:
+            _fail(f"Cluster {cluster.name} still has deployments: {', '.join(on_it)}")
+        del self.state.registered[id]
+        return {"id": cluster.id, "name": cluster.name}
 
     def workspaces(self, _info: Any) -> list[dict[str, Any]]:
         return [self._workspace(w) for w in self.state.workspaces]
@@ -335,22 +401,23 @@ class Resolvers:
         self._workspace(workspace_id)
         label = args.get("label") or _fail("label is required")
         self._label_free(workspace_id, label)
-        if state.line != "0.37" and args.get("clusterId") != state.cluster_id:
-            _fail(f"clusterId {args.get('clusterId')!r} is not a cluster of this platform")
+        cluster_id = args.get("clusterId")
+        if state.line != "0.37" and cluster_id != state.cluster_id and cluster_id not in state.registered:
+            _fail(f"clusterId {cluster_id!r} is not a cluster of this platform")
         release = args.get("releaseName") or _fail("releaseName is required (manualReleaseNames is on)")
         if not _RELEASE_NAME.match(release) or release == "base-images":
             _fail("Release name not formatted correctly.")
         if any(d.release_name == release for d in state.deployments.values()):
             _fail(f"Unique constraint failed on the fields: (`releaseName`) {release}")
         namespace = args.get("namespace") or _fail("namespace is required (namespace pools are on)")
-        free = [n["name"] for n in self.available_namespaces(None)]
+        free = [n["name"] for n in self.available_namespaces(None, cluster_id)]
         if namespace not in free:
             _fail(f"Namespace {namespace} is not available")
         runtime = args.get("runtimeVersion") or _fail("runtimeVersion is required")
         deployment = Deployment(
             id=new_id(), workspace_id=workspace_id, label=label, description=args.get("description") or "",
             release_name=release, namespace=namespace, executor=args.get("executor") or "CeleryExecutor",
-            runtime_version=runtime, cluster_id=None if state.line == "0.37" else state.cluster_id,
+            runtime_version=runtime, cluster_id=None if state.line == "0.37" else cluster_id,
             sizing=_sizing(args), dag_deployment=self._dag_deployment(args.get("dagDeployment")),
         )
         self._deploying(deployment)
@@ -416,10 +483,11 @@ class HoustonStandin:
     """The server, started with ``with HoustonStandin(...).running() as url``."""
 
     def __init__(self, line: Line, api_key: str, pool: list[str], teams: list[str] | None = None,
-                 settle_reads: int = 2, dag_mechanisms: set[str] | None = None) -> None:
+                 settle_reads: int = 2, dag_mechanisms: set[str] | None = None,
+                 data_planes: Mapping[str, DataPlaneMetadata] | None = None) -> None:
         self.state = HoustonState(line=line, api_key=api_key, pool=list(pool),
                                   teams={new_id(): name for name in teams or []}, settle_reads=settle_reads,
-                                  dag_mechanisms=set(dag_mechanisms or ()))
+                                  dag_mechanisms=set(dag_mechanisms or ()), data_planes=dict(data_planes or {}))
         self._lock = threading.Lock()
         self._resolvers = Resolvers(self.state)
 

@@ -3,7 +3,7 @@ compare the program with (tests/test_monitoring_chart.py, tests/test_sign_in_cha
 
     python -m tests.data.record_chart <case> <chart directory> <chart version> <tag's commit> [helm binary]
 
-``case`` is monitoring, sign_in or dags. The chart directory is the astronomer/astronomer repository at the
+``case`` is monitoring, sign_in, dags, data_plane or control_plane. The chart directory is the astronomer/astronomer repository at the
 version's tag (``git archive v2.1.0``); the values are the program's platform values for that version with
 the case's sample settings. Writes values-<version>.yaml and chart-<version>.yaml under tests/data/<case>/,
 each with a header naming the command.
@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from components.platform_values import ChartSettings, deep_merge, platform_values
+from components.platform_values import ChartSettings, PlaneSpec, deep_merge, platform_values
+from domain.planes import CONTROL_PLANE_CA_SECRET
 from tests.test_monitoring_specs import RELEASE
 from tests.test_monitoring_specs import SAMPLE as MONITORING
 from tests.test_sign_in_specs import SAMPLE as SIGN_IN
@@ -55,6 +56,13 @@ CASES = {
     "dags": Case("both DAG deploy mechanisms besides image (dagOnly, gitSync) on",
                  lambda base: replace(base, dag_mechanisms=frozenset({"dagOnly", "gitSync"})),
                  ("charts/astronomer/templates/houston/houston-configmap.yaml",)),
+    "data_plane": Case("a data plane dp01 that trusts a private CA",
+                       lambda base: replace(base, plane=PlaneSpec("data", "dp01", CONTROL_PLANE_CA_SECRET)),
+                       ("charts/astronomer/templates/commander/commander-deployment.yaml",
+                        "charts/astronomer/templates/commander/commander-metadata-ingress.yaml")),
+    "control_plane": Case("the control plane of a split platform",
+                          lambda base: replace(base, plane=PlaneSpec("control")),
+                          ("charts/astronomer/templates/houston/api/houston-deployment.yaml",)),
     "sign_in": Case("tests/test_sign_in_specs.py's SAMPLE",
                     lambda base: replace(base, sign_in=SIGN_IN),
                     ("charts/astronomer/templates/houston/houston-configmap.yaml",
