@@ -87,6 +87,11 @@ class Api:
             field_manager="e2e", force_conflicts=True,
         )
 
+    def missing(self, manifests: list[dict[str, Any]]) -> list[str]:
+        """``kind namespace/name`` of each of ``manifests`` the API does not hold."""
+        return [f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}"
+                for m in manifests if self.get(m) is None]
+
     def inventory(self) -> set[tuple[str, str, str]]:
         """(apiVersion/kind, namespace, name) of every stored object the API lists, but those the
         cluster itself churns (events, leases): to prove a step leaves nothing behind."""

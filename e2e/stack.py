@@ -21,7 +21,7 @@ from config.stack import StackConfig
 from devtools import go_tools
 from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
 from e2e import houston_steps
-from e2e.harness import CheckFailedError, file_backend_env
+from e2e.harness import CheckFailedError, expect, file_backend_env
 from e2e.network import API_SERVER_PORT, DATA_SOURCE_CIDR, SERVICES
 from e2e.program import program
 from stackfile.read import document
@@ -231,6 +231,12 @@ class Engine:
     def up(self) -> dict[str, int]:
         result = self.stack.up(color="never", on_output=indented)
         return {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items()}
+
+    def first_up(self) -> None:
+        """``up`` of a new stack: it may only create."""
+        changes = self.up()
+        print(f"    changes: {changes}")
+        expect(set(changes) == {"create"}, f"a first up only creates: {changes}")
 
 
 def non_same_ops(events: list[Any]) -> list[tuple[str, str]]:
