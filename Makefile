@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 OUT ?= rendered/$(STACK)
 TENANTS ?= 100
+DATA_PLANES ?= 0
 
 # `make` alone lists the targets rather than doing the first one.
 .DEFAULT_GOAL := help
@@ -56,8 +57,8 @@ diff: $(VENV)/.installed ## Markdown diff of two renders: BASE=<dir> HEAD=<dir>
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make diff BASE=<render dir> HEAD=<render dir>" >&2; exit 2; }
 	@$(PY) -m offline.diff $(DIFF_ARGS) $(BASE) $(HEAD)
 
-bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants (at least 1)
-	$(PY) -m benchmarks.program --tenants $(TENANTS)
+bench: $(VENV)/.installed ## benchmark the program offline with TENANTS=100 tenants (at least 1), over DATA_PLANES=0 data planes
+	$(PY) -m benchmarks.program --tenants $(TENANTS) --data-planes $(DATA_PLANES)
 
 # The program under the real Pulumi engine against a local control plane (docs/e2e.md).
 # Builds its tools once into ~/.cache/astronomer-platform/tools (the Kubernetes provider: `pulumi plugin

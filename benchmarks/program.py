@@ -1,4 +1,4 @@
-"""Tenant fan-out benchmark: ``python -m benchmarks.program --tenants N``.
+"""Tenant fan-out benchmark: ``python -m benchmarks.program --tenants N [--data-planes K]``.
 
 Evaluates the whole program under the mock engine with N synthetic tenants, then two floors; each
 phase runs in a fresh process that has imported the same modules:
@@ -9,9 +9,10 @@ phase runs in a fresh process that has imported the same modules:
 - ConfigMaps: as many bare ConfigMaps as the program registered resources. ``ratio`` = program /
   ConfigMaps also counts what the SDK classes of the program's kinds cost (their aliases, say).
 
-One line per phase, then a last line:
-``fanout tenants=N resources=R seconds=S floor_seconds=F ratio=X same_kinds_seconds=G overhead=Y peak_rss_mb=M``
-where M is the peak RSS of the process that ran the program (each floor's is on its own line).
+One line per phase, then a last line, ``fanout tenants=N data_planes=K resources=R seconds=S
+floor_seconds=F ratio=X same_kinds_seconds=G overhead=Y peak_rss_mb=M``, where M is the peak RSS of the
+process that ran the program (each floor's is on its own line). ``--data-planes K`` spreads the tenants
+round-robin over the platform's cluster and K data planes.
 
 ``--probe COUNT`` instead times COUNT bare objects of a few kinds, one line each: it shows what
 the Kubernetes SDK's aliases (NetworkPolicy, Role, RoleBinding carry them) cost per object.
@@ -49,9 +50,17 @@ Program = Callable[[], None]
 Make = Callable[[str, pulumi.ResourceOptions], pulumi.Resource]
 
 
-def bench_config(tenants: int) -> tuple[dict[str, str], list[str]]:
+def bench_config(tenants: int, data_planes: int = 0) -> tuple[dict[str, str], list[str]]:
+    """The dev stack with ``tenants`` synthetic tenants, spread round-robin over the platform's cluster and
+    ``data_planes`` data planes."""
     dev = document(PROGRAM.parent / "Pulumi.dev.yaml")
     dev["tenants"] = synthetic_tenants(tenants)
+    if data_planes:
+        dev["dataPlanes"] = [{"name": f"dp{i}", "domainPrefix": f"dp{i}", "kubernetes": {"context": f"dp{i}"},
+                              "apiServerCidrs": [f"10.{60 + i}.0.1/32"]} for i in range(1, data_planes + 1)]
+        for index, tenant in enumerate(dev["tenants"]):
+            if index % (data_planes + 1):
+                tenant["dataPlane"] = f"dp{index % (data_planes + 1)}"
     return runtime_values(dev, SECRETS)
 
 
@@ -210,10 +219,10 @@ class Phase:
     custom: list[engine.Registration]  # the program phase's custom resources, for the replay
 
 
-def measure(make_program: Callable[[], Program] | None, tenants: int = 0) -> Phase:
+def measure(make_program: Callable[[], Program] | None, tenants: int = 0, data_planes: int = 0) -> Phase:
     """Time the program ``make_program`` builds, or (None) the real one with ``tenants`` tenants."""
     if make_program is None:
-        seconds, recording = timed(None, *bench_config(tenants))
+        seconds, recording = timed(None, *bench_config(tenants, data_planes))
     else:
         seconds, recording = timed(make_program(), {}, [])
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -221,7 +230,7 @@ def measure(make_program: Callable[[], Program] | None, tenants: int = 0) -> Pha
     return Phase(seconds, len(recording.resources), peak_rss_mb, custom)
 
 
-def in_fresh_process(make_program: Callable[[], Program] | None, tenants: int = 0) -> Phase:
+def in_fresh_process(make_program: Callable[[], Program] | None, tenants: int = 0, data_planes: int = 0) -> Phase:
     """``measure`` in a fresh process: one that imported what this module imports, and nothing more.
 
     Every phase runs so: a floor run after the program would find the SDK modules it needs already
@@ -229,7 +238,7 @@ def in_fresh_process(make_program: Callable[[], Program] | None, tenants: int = 
     depth above each phase (the SDK captures the stack at every registration).
     """
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(measure, make_program, tenants).result()
+        return pool.submit(measure, make_program, tenants, data_planes).result()
 
 
 def probe(count: int) -> None:
@@ -253,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.program", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tenants", type=count, default=100, help="synthetic tenants (at least 1)")
     parser.add_argument("--probe", type=count, metavar="COUNT", help="time COUNT bare objects per kind instead")
+    parser.add_argument("--data-planes", type=int, default=0, metavar="K",
+                        help="data planes the tenants are spread over, round-robin with the platform's cluster")
     args = parser.parse_args(argv)
     if args.probe:
         probe(args.probe)
@@ -263,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
               f"peak_rss_mb={phase.peak_rss_mb:.0f}", flush=True)
         return phase
 
-    program = report("program", in_fresh_process(None, args.tenants))
+    program = report("program", in_fresh_process(None, args.tenants, args.data_planes))
     phases = {"program": program}
     floors = {"same-kinds": (functools.partial(replay_program, program.custom), len(program.custom)),
               "configmaps": (functools.partial(floor_program, program.resources), program.resources)}
@@ -273,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"the {name} floor registered {phases[name].resources} resources, not {expected}")
 
     seconds, same_kinds, configmaps = (phases[name].seconds for name in ("program", "same-kinds", "configmaps"))
-    print(f"fanout tenants={args.tenants} resources={program.resources} seconds={seconds:.2f} "
+    print(f"fanout tenants={args.tenants} data_planes={args.data_planes} resources={program.resources} "
+          f"seconds={seconds:.2f} "
           f"floor_seconds={configmaps:.2f} ratio={seconds / configmaps:.2f} "
           f"same_kinds_seconds={same_kinds:.2f} overhead={seconds / same_kinds:.2f} "
           f"peak_rss_mb={program.peak_rss_mb:.0f}")

@@ -278,14 +278,15 @@ def data_planes(config: StackConfig, secrets: Secrets, registry: RegistryLogin, 
                 manager_image: pulumi.Input[str], tenants: dict[str, Tenant], control_plane: AstronomerPlatform,
                 providers: Mapping[str, k8s.Provider],
                 houston: HoustonSettings | None) -> dict[str | None, pulumi.Output[str]]:
-    """Each data plane's release and ticket manager on its cluster, registered with Houston; Houston's cluster id of
-    each data plane, and of the platform's own cluster when it runs tenants (None key)."""
+    """Each data plane's release and ticket manager on its cluster, registered with Houston (validation requires its
+    key with data planes); Houston's cluster id of each data plane, and of the platform's own cluster in unified mode
+    (None key)."""
     clusters: dict[str | None, pulumi.Output[str]] = {}
-    if not config.data_planes or houston is None:
+    if not config.data_planes:
         return clusters
     after_houston = pulumi.ResourceOptions(depends_on=[control_plane])
     registered_after: list[pulumi.Resource] = [control_plane]
-    if config.platform.plane_mode == "unified":
+    if houston is not None and config.platform.plane_mode == "unified":
         # Recorded while Houston's own cluster is its only one; every registration follows.
         own = PlatformCluster("platform-cluster", houston, opts=after_houston)
         clusters[None] = own.id
@@ -296,11 +297,12 @@ def data_planes(config: StackConfig, secrets: Secrets, registry: RegistryLogin, 
             config, secrets, registry, plane, tenants, control_plane), opts=opts)
         KerberosSidecar(f"kerberos-{plane.name}", ticket_manager_args(
             config, secrets, krb5, manager_image, release.namespace_name, tenants, plane), opts=opts)
-        url = metadata_url(plane.domain_prefix, config.platform.base_domain)
-        registration = DataPlaneRegistration(
-            f"dataplane-{plane.name}", houston, plane.name, url,
-            opts=pulumi.ResourceOptions(depends_on=[*registered_after, release]))
-        clusters[plane.name] = registration.id
+        if houston is not None:
+            url = metadata_url(plane.domain_prefix, config.platform.base_domain)
+            registration = DataPlaneRegistration(
+                f"dataplane-{plane.name}", houston, plane.name, url,
+                opts=pulumi.ResourceOptions(depends_on=[*registered_after, release]))
+            clusters[plane.name] = registration.id
     return clusters
 
 

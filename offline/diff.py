@@ -58,13 +58,15 @@ class StackDiff:
     removed: list[Resource] = field(default_factory=list[Resource])
     changed: list[tuple[Resource, list[FieldChange]]] = field(default_factory=list[tuple[Resource, list[FieldChange]]])
     outputs: list[FieldChange] = field(default_factory=list[FieldChange])
+    moved: list[tuple[Resource, Resource]] = field(default_factory=list[tuple[Resource, Resource]])
+    """(base, head) of each object whose cluster changes: the engine replaces it, and what it holds stays behind"""
     missing: str | None = None
     chart_line: LineChange = LineChange()
     """the verdict on a change of chart line between the two renders (see components.chart_upgrade)"""
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.outputs or self.missing)
+        return not (self.added or self.removed or self.changed or self.outputs or self.moved or self.missing)
 
 
 def field_changes(base: Any, head: Any, path: str = "") -> list[FieldChange]:
@@ -165,6 +167,8 @@ def diff_render(name: str, base_dir: Path, head_dir: Path) -> StackDiff:
     # plan.json is in deploy order; keep it so a report reads top-down like `pulumi up`.
     result.added = [r for urn, r in head.items() if urn not in matches]
     result.removed = [r for urn, r in base.items() if urn not in matches.values()]
+    result.moved = [(base[old], head[new]) for new, old in matches.items()
+                    if _cluster(base[old]) != _cluster(head[new])]
     for urn, resource in head.items():
         if urn in matches:
             changes = resource_changes(base[matches[urn]], resource)
@@ -211,7 +215,22 @@ def _read_json(path: Path) -> Any:
 
 def label(resource: Resource) -> str:
     """``NetworkPolicy airflow-finance/default-deny``, ``Release astronomer``, ``Tenant finance``, ``Airflow
-    deployment finance`` (Houston's, not a Kubernetes Deployment)."""
+    deployment finance`` (Houston's, not a Kubernetes Deployment); an object on a data plane's cluster says so."""
+    plane = resource.get("dataPlane")
+    where = f" on data plane `{plane}`" if plane else ""
+    return _label(resource) + where
+
+
+def _cluster(resource: Resource) -> str:
+    """Where a resource lives: a Kubernetes object's cluster, a Houston deployment's registered cluster."""
+    plane = resource.get("dataPlane")
+    if resource["type"] == DEPLOYMENT_TYPE:
+        plane = resource.get("inputs", {}).get("placed_in")
+        return f"Houston cluster `{plane}`" if plane else "the platform's cluster"
+    return f"data plane `{plane}`" if plane else "the platform's cluster"
+
+
+def _label(resource: Resource) -> str:
     kind = resource["type"].rsplit(":", 1)[-1]
     inputs: dict[str, Any] = resource.get("inputs", {})
     if resource["type"] == DEPLOYMENT_TYPE:
@@ -310,6 +329,8 @@ def markdown(diffs: list[StackDiff]) -> str:
             lines += [f"> **Chart line**: {diff.chart_line.notes}", ""]
         lines += removed_tenants(diff.removed)
         lines += new_tenants(diff.added)
+        lines += _listing("Moved to another cluster: replaced, and what they hold stays behind",
+                          [f"{_label(base)}: {_cluster(base)} → {_cluster(head)}" for base, head in diff.moved])
         lines += _listing("Added", [label(r) for r in diff.added])
         lines += _listing("Removed", [label(r) for r in diff.removed])
         if diff.changed:

@@ -143,7 +143,8 @@ def render_files(recording: engine.Recording, stack: str, placeholders: list[str
     files["plan.json"] = dump_json([
         {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent, "protect": r.protect,
          "ignoreChanges": list(r.ignore_changes), "aliases": r.declared_aliases,
-         **({"deletedWith": r.deleted_with} if r.deleted_with else {}), "inputs": _inputs(r)}
+         **({"deletedWith": r.deleted_with} if r.deleted_with else {}),
+         **({"dataPlane": plane} if (plane := data_plane(r)) else {}), "inputs": _inputs(r)}
         for r in ordered
     ])
     # The placeholder list sorts first: a reader meets it before the values it qualifies.

@@ -15,7 +15,8 @@ from standins import mock_engine as engine
 from tests.test_offline import box_program
 
 LAST_LINE = re.compile(
-    r"fanout tenants=(?P<tenants>\d+) resources=(?P<resources>\d+) seconds=(?P<seconds>[\d.]+) "
+    r"fanout tenants=(?P<tenants>\d+) data_planes=(?P<data_planes>\d+) resources=(?P<resources>\d+) "
+    r"seconds=(?P<seconds>[\d.]+) "
     r"floor_seconds=(?P<floor_seconds>[\d.]+) ratio=(?P<ratio>[\d.]+) "
     r"same_kinds_seconds=(?P<same_kinds_seconds>[\d.]+) overhead=(?P<overhead>[\d.]+) peak_rss_mb=(?P<peak_rss_mb>\d+)"
 )

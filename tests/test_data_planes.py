@@ -289,3 +289,17 @@ def test_a_deployment_goes_to_its_data_plane_and_keeps_it_from_deregistering(
     with pytest.raises(HoustonError, match="not among Houston's free pool namespaces"):
         DeploymentProvider().create({**props, "release_name": "team-d", "label": "team-d",
                                      "namespace": "airflow-a"})
+
+
+def test_the_diff_names_each_cluster_and_lists_a_move_as_a_replacement(tmp_path: Path) -> None:
+    from offline.diff import diff_render, markdown
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    assert render("dev", base) == 0
+    assert render("dev", head, write_stack_file(tmp_path / "Pulumi.dev.yaml", with_plane())) == 0
+    report = markdown([diff_render("dev", base, head)])
+    moved = report.split("**Moved to another cluster: replaced, and what they hold stays behind**")[1].split("**")[0]
+    assert "- Namespace `airflow-marketing`: the platform's cluster → data plane `emea`" in moved
+    assert "- Airflow deployment `marketing` (Houston): the platform's cluster → Houston cluster `dataplane-emea-id`" in moved
+    assert "finance" not in moved
+    assert "- Release `astronomer/astronomer` on data plane `emea`" in report
