@@ -145,7 +145,8 @@ class AstronomerPlatform(pulumi.ComponentResource):
             ))
 
         if args.control_plane_ca and args.chart.plane and args.chart.plane.ca_secret_name:
-            # The chart mounts its cert.pem into its pods (global.privateCaCerts): public, so readable in a review.
+            # The chart mounts its cert.pem into its pods (global.privateCaCerts). A public certificate: the stack
+            # file shows it, though the SDK keeps a Secret's data secret in the render and the state.
             prerequisites.append(k8s.core.v1.Secret(
                 f"{name}-control-plane-ca",
                 metadata=metadata(args.chart.plane.ca_secret_name),
