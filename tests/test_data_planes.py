@@ -303,3 +303,17 @@ def test_the_diff_names_each_cluster_and_lists_a_move_as_a_replacement(tmp_path:
     assert "- Airflow deployment `marketing` (Houston): the platform's cluster → Houston cluster `dataplane-emea-id`" in moved
     assert "finance" not in moved
     assert "- Release `astronomer/astronomer` on data plane `emea`" in report
+
+
+def test_a_split_stack_passes_every_policy(split: engine.Recording) -> None:
+    from policy import guardrails
+    from tests.test_policy import program_resources, resource_args, stack_args, violations
+
+    resources = program_resources(split)
+    releases = [props for kind, props in resources if guardrails.is_platform_release(kind, props)]
+    assert len(releases) == 2  # the control plane's and the data plane's: both checked
+    for resource_type, props in resources:
+        assert violations(guardrails.validate_images, resource_args(resource_type, props)) == []
+        assert violations(guardrails.validate_platform_release, resource_args(resource_type, props)) == []
+    assert violations(guardrails.validate_tenant_isolation, stack_args(resources)) == []
+    assert len(guardrails.tenant_namespaces(stack_args(resources).resources)) == 3
