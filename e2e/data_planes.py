@@ -4,7 +4,8 @@ The platform's cluster is the run's own (``e2e.cluster.control_plane``); the dat
 API server with its own etcd and controller manager (``e2e.cluster.second_control_plane``). The program's
 stack ``e2e-planes`` keeps finance and analytics on the platform's cluster and runs marketing on data plane
 ``dp01``; a Houston stand-in of its own knows dp01's metadata (its pool holds marketing's namespace), as
-the data plane's Commander would report it. Steps: up; every declared object on its own cluster and on no
+the data plane's Commander would report it. Steps: up of the stack without data planes, then the data plane
+added (the preview replaces and deletes nothing) and up; every declared object on its own cluster and on no
 other; the data plane's chart values in data mode; the registration and each deployment's cluster in
 Houston; a no-op preview; a tenant moved to the data plane shows as a replacement in the preview; destroy,
 after which neither cluster nor Houston holds anything of the stack.
@@ -23,6 +24,7 @@ from domain.planes import CONTROL_PLANE_CA_SECRET, metadata_url
 from e2e.cluster import Cluster, second_control_plane
 from e2e.harness import Api, Report, expect
 from e2e.stack import Engine, dev_document, e2e_document, indented
+from e2e.upgrade import LOSSY
 
 if TYPE_CHECKING:  # imported where it is used: graphql loads only when a stand-in runs
     from standins.houston.server import HoustonStandin
@@ -49,6 +51,14 @@ def document(cluster: Cluster, plane: Cluster, houston_url: str, on_plane: tuple
     for tenant in doc["tenants"]:
         if tenant["name"] in on_plane:
             tenant["dataPlane"] = PLANE
+    return doc
+
+
+def unified(cluster: Cluster, houston_url: str) -> dict[str, Any]:
+    """The same stack before it had a data plane: the tenants that stay on the platform's cluster only."""
+    doc = e2e_document(cluster.kubeconfig, protect=False)
+    doc["tenants"] = [t for t in doc["tenants"] if t["name"] != ON_PLANE]
+    doc["houston"]["url"] = houston_url
     return doc
 
 
@@ -91,11 +101,22 @@ def steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, sec
         standin, url = stack.enter_context(houston(secrets))
         doc = document(cluster, plane, url, (ON_PLANE,))
         engine = Engine(cluster.workdir, box, secrets, name=STACK)
-        engine.configure(doc)
         by_cluster = declared.manifests_by_cluster(doc, secrets)
 
-        with report.step("data planes: pulumi up"):
+        with report.step("data planes: a running stack gets a data plane, nothing of it replaced"):
+            # The stack as it ran before: the tenants that stay, one cluster, no data plane.
+            engine.configure(unified(cluster, url))
             engine.first_up()
+            engine.configure(doc)
+            _, ops = engine.preview_ops()
+            # The data plane's own objects are created; nothing that runs may be rebuilt or deleted.
+            lossy = [(op, urn) for op, urn in ops if op in LOSSY - {"create"}]
+            expect(not lossy, f"adding a data plane would lose what runs: {lossy[:10]}")
+            updated = sorted({urn.rsplit("::", 1)[-1] for op, urn in ops if op == "update"})
+            print(f"    {sum(op == 'create' for op, _ in ops)} creates; updated: {', '.join(updated)}")
+            # The platform's release gets global.plane; the dynamic providers' default provider holds the config.
+            expect(updated == ["astronomer-release", "default"], f"adding a data plane updates {updated}")
+            engine.up()
         with report.step("data planes: every object on its own cluster"):
             for name, target in ((None, api), (PLANE, plane_api)):
                 missing = target.missing(by_cluster[name])

@@ -152,9 +152,12 @@ def stored_state(workdir: Path) -> str:
 def file_backend_env(workdir: Path) -> dict[str, str]:
     """A Pulumi CLI environment of its own under ``workdir``: a file backend in ``state/`` (which
     must exist), a fresh passphrase, no update checks and no plugin downloads (the plugins are the
-    ones the harness built, found on PATH)."""
+    ones the harness built, found on PATH). ``metadata=skip``: the program reads its own stack during an update
+    (``deployed-platform``), and the file backend rewrites each state file's attributes sidecar in place, so a
+    read between truncate and write fails with EOF; without the sidecar the state file alone is read, and it is
+    replaced atomically."""
     return {
-        "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
+        "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}?metadata=skip",
         "PULUMI_CONFIG_PASSPHRASE": secrets.token_urlsafe(24),
         "PULUMI_HOME": str(workdir / "pulumi-home"),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
