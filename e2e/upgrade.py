@@ -20,7 +20,7 @@ from typing import Any
 from devtools import go_tools
 from e2e.cluster import Cluster
 from e2e.harness import Api, CheckFailedError, Report, expect
-from e2e.stack import HOUSTON, ROOT, TEST_CHART, Engine, e2e_document
+from e2e.stack import HOUSTON, REGISTRY, ROOT, TEST_CHART, Engine, e2e_document
 
 STACK = "upgrade"
 # Operations that would lose or rebuild a live object.
@@ -34,6 +34,9 @@ from pathlib import Path
 from e2e import run
 request = json.load(sys.stdin)
 run.HOUSTON["url"] = request["houston"]
+# The registry standing in for Artifactory, where the base has it: image references then differ only by the change.
+if hasattr(run, "REGISTRY"):
+    run.REGISTRY["host"] = request["registry"]
 json.dump(run.e2e_document(Path(request["kubeconfig"])), sys.stdout)
 """
 # ... and its `pulumi up`, inline, of the stack this tree created.
@@ -65,7 +68,7 @@ def steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, sec
     try:
         with report.step(f"upgrade: pulumi up with {ref}"):
             engine = Engine(cluster.workdir, box, secrets, name=STACK)
-            base = json.loads(_in_tree(tree, _DOCUMENT, {"houston": HOUSTON["url"],
+            base = json.loads(_in_tree(tree, _DOCUMENT, {"houston": HOUSTON["url"], "registry": REGISTRY["host"],
                                                          "kubeconfig": str(cluster.kubeconfig)}))
             # The stand-in chart is the harness's, not the program's: both trees install this one.
             base["platform"]["chartPath"] = str(TEST_CHART)
