@@ -77,14 +77,13 @@ def e2e_document(kubeconfig: Path, tenants: list[dict[str, Any]] | None = None,
         "kdcCidrs": [f"{SERVICES.kdc}/32"], "vaultCidrs": [f"{SERVICES.vault}/32"],
         "databaseCidrs": [f"{SERVICES.database}/32"], "databasePort": DATABASE_PORT,
     }
-    for tenant in document["tenants"]:
-        for rule in tenant.get("egress", []):
-            rule["cidrs"] = [DATA_SOURCE_CIDR]
     # A sign-in with a client secret, and git-sync with a token: the engine carries both as secrets.
     document["signIn"] = SIGN_IN
     if tenants is not None:
         document["tenants"] = copy.deepcopy(tenants)
     for tenant in document["tenants"]:
+        for rule in tenant.get("egress", []):
+            rule["cidrs"] = [DATA_SOURCE_CIDR]
         git = (tenant.get("dags") or {}).get("gitSync")
         if git:
             git |= {"auth": "httpsToken", "httpsUsername": f"{tenant['name']}-ci"}
