@@ -8,24 +8,21 @@ that cluster (Houston made it, not this program).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider
 
-from components.houston_client import ClusterRecord, Connection, HoustonClient, HoustonError
+from components.houston_client import ClusterRecord, HoustonClient, HoustonError
+from components.houston_provider import client_for
 from components.houston_resources import HoustonSettings
+from components.houston_specs import CONNECTION_PROPERTIES
 
 REGISTRATION_TYPE = "pulumi-python:dynamic/houston:DataPlaneRegistration"
 PLATFORM_CLUSTER_TYPE = "pulumi-python:dynamic/houston:PlatformCluster"
 # What identifies a registration: Houston has no documented mutation that changes either in place.
 _REPLACE_PROPERTIES = ("name", "metadata_url")
-
-
-def _client(props: Mapping[str, Any]) -> HoustonClient:
-    return HoustonClient(Connection(str(props["houston_url"]), str(props["api_key"])))
 
 
 def _found(client: HoustonClient, cluster_id: str) -> ClusterRecord | None:
@@ -34,13 +31,13 @@ def _found(client: HoustonClient, cluster_id: str) -> ClusterRecord | None:
 
 class RegistrationProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = _client(props)
+        client = client_for(props)
         cluster = client.register_cluster(str(props["name"]), str(props["metadata_url"]))
         pulumi.log.info(f"houston: data plane {cluster.name!r} registered ({cluster.id}), {cluster.status}")
         return CreateResult(cluster.id, {**props, "base_domain": cluster.base_domain, "status": cluster.status})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        cluster = _found(_client(props), id_)
+        cluster = _found(client_for(props), id_)
         if cluster is None:  # deregistered by hand: the next up registers it again
             return ReadResult("", {})
         return ReadResult(id_, {**props, "name": cluster.name, "base_domain": cluster.base_domain,
@@ -48,7 +45,7 @@ class RegistrationProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in _REPLACE_PROPERTIES if olds.get(key) != news.get(key)]
-        changed = [key for key in ("houston_url", "api_key") if olds.get(key) != news.get(key)]
+        changed = [key for key in CONNECTION_PROPERTIES if olds.get(key) != news.get(key)]
         # Houston refuses a second registration of a metadata URL: the old one goes first.
         return DiffResult(changes=bool(replaces or changed), replaces=replaces, delete_before_replace=True,
                           stables=["base_domain"] if not replaces else [])
@@ -58,14 +55,14 @@ class RegistrationProvider(ResourceProvider):
                                             "status": olds.get("status")})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = _client(props)
+        client = client_for(props)
         if _found(client, id_) is not None:
             client.deregister_cluster(id_)
 
 
 class PlatformClusterProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = _client(props)
+        client = client_for(props)
         clusters = client.clusters()
         if len(clusters) != 1:
             raise HoustonError(
@@ -76,11 +73,11 @@ class PlatformClusterProvider(ResourceProvider):
         return CreateResult(clusters[0].id, {**props, "name": clusters[0].name})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        cluster = _found(_client(props), id_)
+        cluster = _found(client_for(props), id_)
         return ReadResult(id_, {**props, "name": cluster.name}) if cluster else ReadResult("", {})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [key for key in ("houston_url", "api_key") if olds.get(key) != news.get(key)]
+        changed = [key for key in CONNECTION_PROPERTIES if olds.get(key) != news.get(key)]
         return DiffResult(changes=bool(changed), stables=["name"])
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:

@@ -53,7 +53,8 @@ from domain.dag_deploys import DAG_DEPLOYMENT_TYPES, MECHANISMS_BY_TYPE
 HEALTHY = "HEALTHY"
 
 
-def _client(props: Mapping[str, Any]) -> HoustonClient:
+def client_for(props: Mapping[str, Any]) -> HoustonClient:
+    """The client for a Houston resource's properties (``HoustonSettings.props``)."""
     return HoustonClient(Connection(str(props["houston_url"]), str(props["api_key"])))
 
 
@@ -119,7 +120,7 @@ class WorkspaceProvider(ResourceProvider):
                 client.update_team_role(workspace_id, team_id, role)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        client = _client(props)
+        client = client_for(props)
         label, description = str(props["label"]), str(props.get("description") or "")
         teams = cast(dict[str, str], props.get("teams") or {})
         team_ids = self._team_ids(client, teams, label)  # before anything is created
@@ -139,7 +140,7 @@ class WorkspaceProvider(ResourceProvider):
         return CreateResult(workspace.id, {**props, "team_ids": team_ids})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        client = _client(props)
+        client = client_for(props)
         found = next((w for w in client.workspaces() if w.id == id_), None)
         if found is None:
             return ReadResult("", {})
@@ -154,7 +155,7 @@ class WorkspaceProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], stables=["team_ids"], delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        client = _client(news)
+        client = client_for(news)
         label, description = str(news["label"]), str(news.get("description") or "")
         teams = cast(dict[str, str], news.get("teams") or {})
         team_ids = self._team_ids(client, teams, label)
@@ -166,7 +167,7 @@ class WorkspaceProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         try:
-            _client(props).delete_workspace(id_)
+            client_for(props).delete_workspace(id_)
         except HoustonError as error:
             if not _not_found(error):
                 raise
@@ -243,7 +244,7 @@ class DeploymentProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = self._spec(props)
-        client = _client(props)
+        client = client_for(props)
         self._dags_fit(client, spec)
         cluster_id = str(props.get("placed_in") or props.get("platform_cluster_id") or "") or client.cluster_id()
         adopted = self._adoptable(client, spec)
@@ -265,7 +266,7 @@ class DeploymentProvider(ResourceProvider):
         return CreateResult(deployment_id, self._outputs(props, spec, secrets.token_hex(16), status, cluster_id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        client = _client(props)
+        client = client_for(props)
         found = self._find(client, id_, str(props["workspace_id"]))
         if found is None:
             return ReadResult("", {})
@@ -312,7 +313,7 @@ class DeploymentProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = _with_dag_default(olds), _with_dag_default(news)
         spec = self._spec(news)
-        client = _client(news)
+        client = client_for(news)
         self._dags_fit(client, spec)
         salt = str(olds.get("hash_salt") or secrets.token_hex(16))
         wrote = False
@@ -339,7 +340,7 @@ class DeploymentProvider(ResourceProvider):
             raise
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        client = _client(props)
+        client = client_for(props)
         label = str(props.get("label"))
         try:
             client.delete_deployment(id_)
