@@ -6,6 +6,7 @@ one component's arguments; ``main`` wires them together."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pulumi
@@ -179,22 +180,17 @@ def platform_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin
     )
 
 
-def data_plane_args(config: StackConfig, secrets: Secrets, registry: RegistryLogin, plane: DataPlaneConfig,
-                    tenants: dict[str, Tenant], control_plane: AstronomerPlatform) -> PlatformArgs:
-    """A data plane's release of the chart, in the platform's namespace and release name on its own cluster, after
-    the control plane (its install hook reads Houston's signing keys) and its cluster's tenant namespaces."""
-    platform, tenancy = config.platform, config.tenancy
+def data_plane_args(config: StackConfig, secrets: Secrets, plane: DataPlaneConfig, tenants: dict[str, Tenant],
+                    control_plane: AstronomerPlatform, control_args: PlatformArgs) -> PlatformArgs:
+    """A data plane's release: the platform's, in data mode on the plane's own cluster with its tenants' pool, without
+    Houston's secrets and the TLS Secret (the plane's own certificate is a prerequisite), after the control plane (its
+    install hook reads Houston's signing keys) and its cluster's tenant namespaces."""
     here = on_cluster(config, plane)
     ca_secret = CONTROL_PLANE_CA_SECRET if plane.control_plane_ca else None
-    return PlatformArgs(
-        environment=config.environment, namespace=platform.namespace, release_name=platform.release_name,
-        chart=chart_settings(config, secrets, here, PlaneSpec("data", plane.domain_prefix, ca_secret)),
-        chart_path=platform.chart_path, registry=registry, database_connection=secrets.database_connection,
-        tls=None, pod_security=platform.pod_security, protect_namespace=platform.protect_namespace,
-        wait_for=[*(tenants[t.name] for t in here), control_plane],
-        deployers=Deployers(tuple(tenancy.deployers.users), tuple(tenancy.deployers.groups)),
-        control_plane_ca=plane.control_plane_ca,
-    )
+    return replace(
+        control_args, chart=chart_settings(config, secrets, here, PlaneSpec("data", plane.domain_prefix, ca_secret)),
+        tls=None, wait_for=[*(tenants[t.name] for t in here), control_plane], keep_legacy_urns=False,
+        receiver_credentials=None, sign_in_client_secrets=None, control_plane_ca=plane.control_plane_ca)
 
 
 def ticket_manager_args(config: StackConfig, secrets: Secrets, krb5: Krb5Settings, manager_image: pulumi.Input[str],
@@ -274,7 +270,7 @@ def airflow_args(config: StackConfig, houston: HoustonSettings | None, images: d
     return args
 
 
-def data_planes(config: StackConfig, secrets: Secrets, registry: RegistryLogin, krb5: Krb5Settings,
+def data_planes(config: StackConfig, secrets: Secrets, control_args: PlatformArgs, krb5: Krb5Settings,
                 manager_image: pulumi.Input[str], tenants: dict[str, Tenant], control_plane: AstronomerPlatform,
                 providers: Mapping[str, k8s.Provider],
                 houston: HoustonSettings | None) -> dict[str | None, pulumi.Output[str]]:
@@ -294,7 +290,7 @@ def data_planes(config: StackConfig, secrets: Secrets, registry: RegistryLogin, 
     for plane in config.data_planes:
         opts = pulumi.ResourceOptions(providers=[providers[plane.name]])
         release = AstronomerPlatform(f"dataplane-{plane.name}", data_plane_args(
-            config, secrets, registry, plane, tenants, control_plane), opts=opts)
+            config, secrets, plane, tenants, control_plane, control_args), opts=opts)
         KerberosSidecar(f"kerberos-{plane.name}", ticket_manager_args(
             config, secrets, krb5, manager_image, release.namespace_name, tenants, plane), opts=opts)
         if houston is not None:
@@ -328,11 +324,13 @@ def main() -> None:
     tenant_arguments = tenants_args(config, krb5, built, pull_login)
     tenants = {t.name: Tenant(t.name, tenant_arguments[t.name], opts=pulumi.ResourceOptions(
         providers=[providers[t.data_plane] if t.data_plane else kubernetes])) for t in config.tenants}
-    astronomer = AstronomerPlatform("astronomer", platform_args(config, secrets, registry, tenants), opts=k8s_opts)
+    control_args = platform_args(config, secrets, registry, tenants)
+    astronomer = AstronomerPlatform("astronomer", control_args, opts=k8s_opts)
     KerberosSidecar("kerberos", ticket_manager_args(config, secrets, krb5, manager_image, astronomer.namespace_name,
                                                     tenants), opts=k8s_opts)
     houston = houston_settings(config, secrets)
-    clusters = data_planes(config, secrets, registry, krb5, manager_image, tenants, astronomer, providers, houston)
+    clusters = data_planes(config, secrets, control_args, krb5, manager_image, tenants, astronomer, providers,
+                           houston)
     # Each tenant's workspace and deployment once Houston is up and its pool holds the namespace; deleted
     # before the platform.
     airflows = {name: TenantAirflow(name, args, opts=pulumi.ResourceOptions(depends_on=[astronomer]))
