@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from devtools import go_tools
-from domain.dag_deploys import DAG_DEPLOYMENT_TYPES
 from domain.planes import CONTROL_PLANE_CA_SECRET, metadata_url
 from e2e.cluster import Cluster, second_control_plane
 from e2e.harness import Api, Report, expect
-from e2e.stack import Engine, dev_document, e2e_document, indented
+from e2e.stack import Engine, dev_document, e2e_document, indented, standin_for, tenant_namespace
 from e2e.upgrade import LOSSY
 
 if TYPE_CHECKING:  # imported where it is used: graphql loads only when a stand-in runs
@@ -62,23 +61,16 @@ def unified(cluster: Cluster, houston_url: str) -> dict[str, Any]:
     return doc
 
 
-def _namespace(tenant: dict[str, Any]) -> str:
-    return tenant.get("namespace") or f"airflow-{tenant['name']}"
-
-
 @contextlib.contextmanager
 def houston(secrets: dict[str, str]) -> Iterator[tuple[HoustonStandin, str]]:
     """The stand-in: its own cluster's pool holds the tenants that stay, dp01's the tenants that may move there."""
-    from standins.houston.server import DataPlaneMetadata, HoustonStandin
+    from standins.houston.server import DataPlaneMetadata
 
     tenants = dev_document()["tenants"]
     base = dev_document()["platform"]["baseDomain"]
-    teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
-    mechanisms = {DAG_DEPLOYMENT_TYPES[t["dags"]["deploy"]] for t in tenants if t.get("dags")} - {"image"}
-    plane_pool = tuple(_namespace(t) for t in tenants if t["name"] in (ON_PLANE, MOVED))
-    standin = HoustonStandin(
-        "2.x", secrets["houstonApiKey"], pool=[_namespace(t) for t in tenants if t["name"] != ON_PLANE],
-        teams=teams, settle_reads=1, dag_mechanisms=mechanisms,
+    plane_pool = tuple(tenant_namespace(t) for t in tenants if t["name"] in (ON_PLANE, MOVED))
+    standin = standin_for(
+        secrets, tenants, [tenant_namespace(t) for t in tenants if t["name"] != ON_PLANE],
         data_planes={metadata_url(PLANE, base): DataPlaneMetadata(f"{PLANE}.{base}", plane_pool)})
     with standin.running() as url:
         yield standin, url
@@ -122,7 +114,7 @@ def steps(report: Report, box: go_tools.Toolbox, api: Api, cluster: Cluster, sec
                 missing = target.missing(by_cluster[name])
                 expect(not missing, f"{len(missing)} objects declared for {name or 'the platform'}'s cluster are not "
                        f"there: {missing[:10]}")
-            tenants = {t["name"]: _namespace(t) for t in doc["tenants"]}
+            tenants = {t["name"]: tenant_namespace(t) for t in doc["tenants"]}
             expect(tenants[ON_PLANE] in plane_api.namespaces() and tenants[ON_PLANE] not in api.namespaces(),
                    f"{ON_PLANE}'s namespace is not on the data plane alone")
             stay = {n for t, n in tenants.items() if t != ON_PLANE}

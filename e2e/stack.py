@@ -9,7 +9,7 @@ import os
 import secrets as token
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ from stackfile.read import document
 from standins.tenants import synthetic_tenants
 
 if TYPE_CHECKING:  # imported where it is used: graphql loads only when a stand-in runs
-    from standins.houston.server import HoustonStandin
+    from standins.houston.server import DataPlaneMetadata, HoustonStandin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -251,15 +251,25 @@ def indented(line: str) -> None:
     print(f"    {line}", end="" if line.endswith("\n") else "\n", flush=True)
 
 
+def tenant_namespace(tenant: dict[str, Any]) -> str:
+    return tenant.get("namespace") or f"airflow-{tenant['name']}"
+
+
 def houston_standin(secrets: dict[str, str], scales: list[int], settle_reads: int = 1) -> HoustonStandin:
     """A stand-in for the whole program's stack: every namespace and IdP group its tenants may have."""
+    tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
+    return standin_for(secrets, tenants, [tenant_namespace(t) for t in tenants], settle_reads)
+
+
+def standin_for(secrets: dict[str, str], tenants: list[dict[str, Any]], pool: list[str], settle_reads: int = 1,
+                data_planes: Mapping[str, DataPlaneMetadata] | None = None) -> HoustonStandin:
+    """A stand-in that knows ``tenants``' IdP groups and switches on their DAG mechanisms, with ``pool`` as its own
+    cluster's namespaces."""
     from standins.houston.server import HoustonStandin
 
-    tenants = [*dev_document()["tenants"], new_tenant(), *synthetic_tenants(max(scales, default=0))]
-    pool = [t.get("namespace") or f"airflow-{t['name']}" for t in tenants]
     teams = sorted({g for t in tenants for key in ("adminGroups", "editGroups", "viewGroups") for g in t.get(key, [])})
     # One status read to HEALTHY by default: the no-op preview timings stay about the engine, not the stand-in.
     # The mechanisms the platform values switch on for these tenants (besides image deploys).
     mechanisms = {DAG_DEPLOYMENT_TYPES[t["dags"]["deploy"]] for t in tenants if t.get("dags")} - {"image"}
     return HoustonStandin("2.x", secrets["houstonApiKey"], pool=pool, teams=teams, settle_reads=settle_reads,
-                          dag_mechanisms=mechanisms)
+                          dag_mechanisms=mechanisms, data_planes=data_planes)
